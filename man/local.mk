@@ -1,0 +1,4 @@
+# man/: mdoc pages.
+dist_man_MANS += \
+	man/s4lab.1 \
+	$(NULL)

@@ -1,0 +1,5 @@
+# model/: the segmentation engine.
+noinst_LIBRARIES += libs4model.a
+libs4model_a_SOURCES = \
+	model/model.h \
+	$(NULL)

@@ -1,0 +1,5 @@
+/*
+ * The subcommands, one line each, in the order --help lists them.  Each
+ * cmd-NAME.c defines cmd_NAME_entry.
+ */
+CMD(version)

@@ -1,0 +1,18 @@
+# src/: the core (store, images, masks, import, export, jobs) as a library,
+# and the command line on top of it.
+noinst_LIBRARIES += libs4core.a
+libs4core_a_SOURCES = \
+	src/s4lab.h \
+	src/util.c \
+	src/log.c \
+	src/progress.c \
+	src/xdg.c \
+	src/sha256.c \
+	$(NULL)
+
+bin_PROGRAMS += src/s4lab
+src_s4lab_SOURCES = \
+	src/main.c \
+	src/commands.h \
+	$(NULL)
+src_s4lab_LDADD = $(LDADD_ALL)

@@ -1,0 +1,250 @@
+/*
+ * s4lab: the core interface (src/).
+ *
+ * Everything that lasts lives in one SQLite project file (store.c).  The
+ * command line (main.c, cmd-*.c) and the TUI (ui/) read and write it only
+ * through the functions below.  Prototypes are grouped by the file that
+ * defines them.
+ *
+ * Names used everywhere: a project store is `st`, a tile `t`, a mask
+ * `mask` (one byte per pixel, class index or MASK_VOID), a job `job`, an
+ * image `img`, a class table `cl`.
+ *
+ * Errors: a function that can fail on bad input returns -1 (or NULL) and,
+ * when `cause` is not NULL, sets *cause to a malloc'd message that names
+ * the file or row and what is wrong.  The caller frees it and decides
+ * where it is shown.  Out of memory and broken invariants are fatal.
+ */
+#ifndef S4LAB_H
+#define S4LAB_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct sqlite3;
+
+#define S4LAB_NAME		"s4lab"
+
+/* Exit statuses shared by every command. */
+#define EXIT_OK			0	/* everything done */
+#define EXIT_FAIL		1	/* some input failed; the rest was done */
+#define EXIT_USAGE		2	/* bad command line */
+
+/* ------------------------------------------------------------------ */
+/* main.c: the command table. */
+
+/*
+ * One entry per subcommand.  `usage` is one line of arguments, `options`
+ * one help line per option ("-x, --long ARG\tdescription"), NULL-ended.
+ * --help, the man-page test and main's dispatch all read this table.
+ */
+struct cmd_entry {
+	const char	 *name;
+	const char	 *usage;
+	const char	 *summary;
+	const char	**options;
+	int		(*exec)(int, char **);
+};
+
+void			 cmd_usage(const struct cmd_entry *, FILE *);
+const struct cmd_entry	*cmd_find(const char *);
+extern const struct cmd_entry *cmd_table[];
+
+/* ------------------------------------------------------------------ */
+/* util.c: memory, fatal errors, small string and file helpers. */
+
+void		*xmalloc(size_t);
+void		*xcalloc(size_t, size_t);
+void		*xreallocarray(void *, size_t, size_t);
+char		*xstrdup(const char *);
+int		 xasprintf(char **, const char *, ...)
+		     __attribute__((format(printf, 2, 3)));
+int		 xvasprintf(char **, const char *, va_list);
+/* Set *cause (if cause is not NULL) to a formatted message; returns -1. */
+int		 set_cause(char **, const char *, ...)
+		     __attribute__((format(printf, 2, 3)));
+void		 fatal(const char *, ...)
+		     __attribute__((noreturn, format(printf, 1, 2)));
+void		 fatalx(const char *, ...)
+		     __attribute__((noreturn, format(printf, 1, 2)));
+/* Called by fatal() before it prints: the TUI restores the terminal. */
+void		 fatal_set_hook(void (*)(void));
+/* A copy of s with control characters (C0, DEL, C1) replaced by '?'. */
+char		*clean_text(const char *);
+/* Read a whole file; NUL-terminated for convenience, *len excludes it. */
+unsigned char	*read_file(const char *, size_t *, size_t, char **);
+/* The user name: --user if given, else the login name, else "unknown". */
+const char	*user_name(const char *);
+/* Seconds since the epoch with microseconds. */
+double		 now_seconds(void);
+int64_t		 now_unix(void);
+/* Lower-case hex SHA-256 of a buffer into out[65]. */
+void		 sha256_hex(const void *, size_t, char *);
+
+/* ------------------------------------------------------------------ */
+/* log.c: the -v debug log, one file per process, off by default. */
+
+#define LOG_STORE	0x01
+#define LOG_IMPORT	0x02
+#define LOG_UI		0x04
+#define LOG_SIXEL	0x08
+#define LOG_TRAIN	0x10
+#define LOG_EXPORT	0x20
+#define LOG_ALL		0xff
+
+extern int	 log_areas;
+/* Open the log: areas is a mask of LOG_*, path NULL for the default. */
+void		 log_open(int, const char *);
+/* "store,ui" -> LOG_STORE|LOG_UI; unknown names are ignored. */
+int		 log_parse_areas(const char *);
+void		 log_close(void);
+void		 log_write(const char *, const char *, ...)
+		     __attribute__((format(printf, 2, 3)));
+#define log_debug(area, ...) do {					\
+	if (log_areas & (area))						\
+		log_write(__func__, __VA_ARGS__);			\
+} while (0)
+
+/* ------------------------------------------------------------------ */
+/* progress.c: a progress bar with an estimate, on stderr when a tty. */
+
+struct progress {
+	const char	*label;
+	double		 total;
+	double		 done;
+	double		 start;
+	double		 last_draw;
+	int		 tty;
+};
+
+void		 progress_begin(struct progress *, const char *, double);
+void		 progress_set(struct progress *, double);
+void		 progress_end(struct progress *);
+/* Format "[#####     ] 42% ETA 1m03s" into buf of width columns. */
+void		 progress_format(char *, size_t, int, double, double);
+
+/* ------------------------------------------------------------------ */
+/* xdg.c: where files go. */
+
+/* $XDG_DATA_HOME/s4lab (or ~/.local/share/s4lab), created; malloc'd. */
+char		*xdg_data_dir(char **);
+/* The samples folder: $S4LAB_SAMPLES, else the installed or source one. */
+const char	*samples_dir(void);
+/* Create a directory and its parents; 0 if it exists. */
+int		 mkdir_p(const char *, char **);
+
+/* ------------------------------------------------------------------ */
+/* classes.c: class schemes. */
+
+#define MASK_VOID	255	/* not labelled: ignored by training, metrics */
+#define MAX_CLASSES	64
+#define MAX_VOID_COLOURS 8
+
+struct classdef {
+	char		 name[64];
+	uint8_t		 rgb[3];
+	char		 key;		/* '\0' if none */
+};
+
+struct classes {
+	int		 n;
+	struct classdef	 c[MAX_CLASSES];
+	/* Mask colours that mean "not labelled" on import. */
+	int		 nvoid;
+	uint8_t		 void_rgb[MAX_VOID_COLOURS][3];
+};
+
+/* Fill cl with a named preset ("xbd", "rescuenet"). */
+int		 classes_preset(const char *, struct classes *, char **);
+/* Read a classes file (text lines or JSON); see s4lab(5). */
+int		 classes_read(const char *, struct classes *, char **);
+/* Index of the class with this colour, MASK_VOID for a void colour, -1. */
+int		 classes_by_rgb(const struct classes *, const uint8_t *);
+
+/* ------------------------------------------------------------------ */
+/* store.c: the project file. */
+
+#define TILE_NEW	0
+#define TILE_DONE	1
+#define TILE_SKIPPED	2
+
+#define SPLIT_TRAIN	0
+#define SPLIT_VAL	1
+
+#define STORE_CREATE	0x1	/* create the file if missing */
+#define STORE_MUSTNEW	0x2	/* refuse an existing file */
+
+/* Queue orders for store_tile_ids. */
+#define ORDER_ID		0
+#define ORDER_DISAGREEMENT	1
+#define ORDER_ENTROPY		2
+#define ORDER_RANDOM		3
+
+struct store;
+
+struct tile {
+	int64_t		 id;
+	int64_t		 source_id;
+	char		*source_path;
+	int		 x, y;		/* offset in the source scene */
+	int		 w, h;		/* pixels of this tile (edge: smaller) */
+	int		 split;		/* SPLIT_* */
+	int		 state;		/* TILE_* */
+	unsigned char	*jpeg;		/* the tile's encoded bytes */
+	size_t		 jpeg_len;
+	/* Of its label, if any (revision 0: none). */
+	int		 revision;
+	char		*author;
+	int64_t		 mtime;
+	/* Of the newest model's prediction, if any (NaN: none). */
+	double		 score;
+	double		 entropy;
+};
+
+struct store	*store_open(const char *, int, char **);
+void		 store_close(struct store *);
+struct sqlite3	*store_db(struct store *);
+const char	*store_path(struct store *);
+/* BEGIN IMMEDIATE, waiting out other writers. */
+int		 store_begin(struct store *, char **);
+int		 store_commit(struct store *, char **);
+void		 store_rollback(struct store *);
+
+int		 store_get_classes(struct store *, struct classes *, char **);
+int		 store_set_classes(struct store *, const struct classes *,
+		     char **);
+/* Project settings (tile_size, ...): text values; NULL if unset. */
+char		*store_get_setting(struct store *, const char *);
+int		 store_set_setting(struct store *, const char *, const char *,
+		     char **);
+int		 store_tile_size(struct store *);
+
+/* Sources: returns the id, 0 if no source has this hash. */
+int64_t		 store_source_by_hash(struct store *, const char *);
+int64_t		 store_source_add(struct store *, const char *, int, int,
+		     const char *, char **);
+
+/* Tiles: t->id is set by store_tile_add; 0 if identical bytes exist. */
+int		 store_tile_add(struct store *, struct tile *, char **);
+int		 store_tile_get(struct store *, int64_t, struct tile *, char **);
+void		 tile_free(struct tile *);
+/* Tile ids in queue order (new first, then skipped, then done). */
+int		 store_tile_ids(struct store *, int, int64_t **, size_t *,
+		     char **);
+int		 store_tile_set_state(struct store *, int64_t, int,
+		     const char *, char **);
+
+/*
+ * Labels: a mask is t->w * t->h bytes.  store_label_get returns 1 and
+ * fills mask with MASK_VOID when the tile has no label yet.
+ * store_label_put commits a new revision and a history row in one
+ * transaction.
+ */
+int		 store_label_get(struct store *, int64_t, uint8_t *, size_t,
+		     char **);
+int		 store_label_put(struct store *, int64_t, const uint8_t *,
+		     size_t, const char *, const char *, char **);
+
+#endif /* S4LAB_H */

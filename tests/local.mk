@@ -1,0 +1,25 @@
+# tests/: cmocka unit tests (tests/unit), scripts that drive the real
+# binary (tests/e2e), and benchmarks (tests/bench, run by make bench).
+TEST_LDADD = $(LDADD_ALL) $(CMOCKA_LIBS)
+TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+
+check_PROGRAMS += \
+	tests/unit/test_util \
+	$(NULL)
+tests_unit_test_util_SOURCES = tests/unit/test_util.c
+tests_unit_test_util_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_util_LDADD = $(TEST_LDADD)
+
+TESTS += \
+	tests/unit/test_util \
+	$(NULL)
+
+EXTRA_DIST += tests/data tests/e2e tests/bench
+
+noinst_PROGRAMS += \
+	$(NULL)
+bench: $(noinst_PROGRAMS) src/s4lab
+	S4LAB='$(abs_top_builddir)/src/s4lab' top_srcdir='$(abs_top_srcdir)' \
+	    top_builddir='$(abs_top_builddir)' \
+	    $(SHELL) $(srcdir)/tests/bench/run.sh
+.PHONY: bench

@@ -1,0 +1,5 @@
+# ui/: the terminal user interface.
+noinst_LIBRARIES += libs4ui.a
+libs4ui_a_SOURCES = \
+	ui/ui.h \
+	$(NULL)

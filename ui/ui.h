@@ -1,0 +1,134 @@
+/*
+ * s4lab ui/: the terminal user interface (interface).
+ *
+ * The TUI (tui.c) owns the terminal through ncursesw for text and writes
+ * images around it: after doupdate(), at a known cell, either as sixel
+ * (sixel.c, libsixel) or as Unicode half blocks (blocks.c).  compose.c
+ * turns a tile, its masks and the view state into an RGB frame the size of
+ * the image area; the renderers only encode frames.  The TUI reads and
+ * writes the project through src/ (s4lab.h) and nothing else.
+ *
+ * Names: the terminal facts `term`, a frame `fr`, the view `v`.
+ */
+#ifndef S4LAB_UI_H
+#define S4LAB_UI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "s4lab.h"
+
+/* ------------------------------------------------------------------ */
+/* buf.c: a growing byte buffer for terminal output. */
+
+struct buf {
+	char		*p;
+	size_t		 len;
+	size_t		 size;
+};
+
+void		 buf_add(struct buf *, const void *, size_t);
+void		 buf_printf(struct buf *, const char *, ...)
+		     __attribute__((format(printf, 2, 3)));
+void		 buf_free(struct buf *);
+/* Write it all to fd, retrying on EINTR and short writes. */
+int		 buf_write(struct buf *, int);
+
+/* ------------------------------------------------------------------ */
+/* term.c: what the terminal can do. */
+
+#define GRAPHICS_AUTO	0
+#define GRAPHICS_SIXEL	1
+#define GRAPHICS_BLOCKS	2
+
+struct term {
+	int		 rows, cols;
+	int		 cell_w, cell_h;	/* pixels; 0 if unknown */
+	int		 sixel;			/* DA1 said 4 */
+	int		 truecolor;		/* else 256 colours */
+	int		 in_tmux;
+	int		 pixel_mouse;		/* SGR-Pixels 1016 accepted */
+};
+
+/*
+ * Ask the terminal (on fd, already in raw mode) for its cell size (CSI
+ * 16 t, TIOCGWINSZ first) and device attributes, DA1 last, reading until
+ * the DA1 reply arrives (or a generous timeout for terminals that never
+ * answer).  Fills term.
+ */
+int		 term_probe(struct term *, int, char **);
+/* Parsers, exposed for tests: DA1 "\033[?64;4;...c" -> 1 if 4 is in it;
+ * CSI 6;h;w t -> cell size.  Return -1 if buf holds no such reply. */
+int		 term_parse_da1(const char *, size_t, int *);
+int		 term_parse_cellsize(const char *, size_t, int *, int *);
+/* Choose the renderer: GRAPHICS_SIXEL or GRAPHICS_BLOCKS. */
+int		 term_choose(const struct term *, int);
+
+/* ------------------------------------------------------------------ */
+/* compose.c: tile + masks + view -> RGB frame. */
+
+#define SHOW_LABEL	0x1
+#define SHOW_PRED	0x2
+
+struct view {
+	/* The tile: w x h RGB bytes, and its label and prediction masks
+	 * (w x h class indices, MASK_VOID = none); pred may be NULL. */
+	const uint8_t		*rgb;
+	int			 w, h;
+	const uint8_t		*mask;
+	const uint8_t		*pred;
+	const struct classes	*cl;
+	int			 show;		/* SHOW_* */
+	float			 opacity;	/* of the mask colours, 0..1 */
+	int			 zoom;		/* 0 fit, 2, 4 */
+	int			 pan_x, pan_y;	/* tile pixel at the top-left */
+	int			 cur_x, cur_y;	/* cursor in tile pixels */
+	int			 brush;		/* radius in tile pixels */
+};
+
+struct frame {
+	uint8_t		*rgb;		/* w x h RGB */
+	int		 w, h;
+	/* The mapping back: frame pixel (fx, fy) shows tile pixel
+	 * (ox + fx / scale, oy + fy / scale). */
+	float		 scale;
+	int		 ox, oy;
+};
+
+/* Draw v into fr at fr->w x fr->h (the caller sets them; rgb is
+ * reallocated as needed). */
+void		 compose(const struct view *, struct frame *);
+/* Map a frame pixel to a tile pixel; -1 if outside the tile. */
+int		 compose_to_tile(const struct frame *, const struct view *,
+		     int, int, int *, int *);
+void		 frame_free(struct frame *);
+
+/* ------------------------------------------------------------------ */
+/* sixel.c and blocks.c: frame -> terminal bytes at cell (row, col). */
+
+struct sixel_enc;
+
+struct sixel_enc *sixel_new(void);
+void		 sixel_free(struct sixel_enc *);
+/* Append the cursor move and the sixel image (height a multiple of 6,
+ * no trailing graphics newline) to out. */
+int		 sixel_encode(struct sixel_enc *, const struct frame *, int,
+		     int, struct buf *);
+/* Half blocks: each cell shows two frame pixels (upper, lower). */
+void		 blocks_encode(const struct frame *, int, int, int,
+		     struct buf *);
+
+/* ------------------------------------------------------------------ */
+/* tui.c: s4lab label. */
+
+struct tui_options {
+	const char	*path;
+	const char	*user;
+	int		 graphics;	/* GRAPHICS_* */
+	int64_t		 start_tile;	/* 0: the head of the queue */
+	int		 start_trainer;	/* let the TUI start a trainer */
+};
+
+int		 tui_run(const struct tui_options *, char **);
+
+#endif /* S4LAB_UI_H */
