@@ -13,6 +13,8 @@ libs4core_a_SOURCES = \
 	src/sha256.c \
 	src/store-int.h \
 	src/store.c \
+	src/json.c \
+	src/classes.c \
 	$(NULL)
 
 bin_PROGRAMS += src/s4lab

@@ -136,6 +136,40 @@ const char	*samples_dir(void);
 int		 mkdir_p(const char *, char **);
 
 /* ------------------------------------------------------------------ */
+/* json.c: a strict JSON reader into a tree, and string output. */
+
+enum json_type {
+	JSON_NULL,
+	JSON_BOOL,
+	JSON_NUMBER,
+	JSON_STRING,
+	JSON_ARRAY,
+	JSON_OBJECT
+};
+
+struct json {
+	enum json_type	  type;
+	char		 *key;		/* member of an object: its key */
+	int		  boolean;
+	double		  number;
+	int		  is_integer;	/* no fraction or exponent, fits */
+	int64_t		  integer;
+	char		 *string;	/* UTF-8, NUL-terminated, no NUL */
+	size_t		  len;
+	struct json	**items;	/* array items or object members */
+	size_t		  n;
+};
+
+/* Parse JSON text; NULL with "line L column C: ..." as cause. */
+struct json	*json_parse(const char *, size_t, char **);
+void		 json_free(struct json *);
+const struct json *json_get(const struct json *, const char *);
+const struct json *json_at(const struct json *, size_t);
+const char	*json_get_string(const struct json *, const char *);
+int		 json_get_int(const struct json *, const char *, int64_t *);
+void		 json_write_string(FILE *, const char *);
+
+/* ------------------------------------------------------------------ */
 /* classes.c: class schemes. */
 
 #define MASK_VOID	255	/* not labelled: ignored by training, metrics */
