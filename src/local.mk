@@ -21,5 +21,7 @@ bin_PROGRAMS += src/s4lab
 src_s4lab_SOURCES = \
 	src/main.c \
 	src/commands.h \
+	src/cmd-init.c \
+	src/cmd-stats.c \
 	$(NULL)
 src_s4lab_LDADD = $(LDADD_ALL)

@@ -23,6 +23,7 @@ tests_unit_test_json_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_json_LDADD = $(TEST_LDADD)
 
 TESTS += \
+	tests/e2e/init-stats.sh \
 	tests/unit/test_util \
 	tests/unit/test_store \
 	tests/unit/test_classes \
