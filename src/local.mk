@@ -8,6 +8,8 @@ libs4core_a_SOURCES = \
 	src/progress.c \
 	src/xdg.c \
 	src/sha256.c \
+	src/image.c \
+	src/image-int.h \
 	$(NULL)
 
 bin_PROGRAMS += src/s4lab

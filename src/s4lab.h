@@ -247,4 +247,54 @@ int		 store_label_get(struct store *, int64_t, uint8_t *, size_t,
 int		 store_label_put(struct store *, int64_t, const uint8_t *,
 		     size_t, const char *, const char *, char **);
 
+/* ------------------------------------------------------------------ */
+/* image.c: JPEG and PNG decoding, JPEG encoding, lossless JPEG crops. */
+
+#define IMAGE_UNKNOWN	0
+#define IMAGE_JPEG	1
+#define IMAGE_PNG	2
+
+/* Default limit on a picture's pixels, checked from its header. */
+#define IMAGE_MAX_PIXELS	100000000ULL
+
+/* 8-bit RGB, row after row, no padding: w * h * 3 bytes. */
+struct image {
+	int		 w, h;
+	uint8_t		*rgb;
+};
+
+struct image_rect {
+	int		 x, y, w, h;
+};
+
+/* What a decoded file was. */
+struct image_info {
+	int		 format;	/* IMAGE_JPEG, IMAGE_PNG */
+	int		 w, h;		/* as shown (orientation applied) */
+	int		 stored_w;	/* as stored in the file */
+	int		 stored_h;
+	int		 orientation;	/* EXIF 1-8; 1 when none */
+	int		 gray;		/* one channel in the file */
+	int		 cmyk;		/* CMYK or YCCK JPEG */
+	int		 mcu_w, mcu_h;	/* JPEG MCU size; 0 for PNG */
+};
+
+int		 image_sniff(const void *, size_t);
+int		 image_kind_of_name(const char *);
+/* Decode (name is for messages and the extension check); see image.c. */
+int		 image_decode(const char *, const void *, size_t, uint64_t,
+		     struct image *, struct image_info *, char **);
+int		 image_read(const char *, uint64_t, struct image *,
+		     struct image_info *, char **);
+void		 image_free(struct image *);
+int		 image_exif_orientation(const uint8_t *, size_t);
+void		 image_orient(struct image *, int);
+/* Encode a region of an image; *out is malloc'd. */
+int		 image_encode_jpeg(const struct image *, int, int, int, int,
+		     int, unsigned char **, size_t *, char **);
+/* Cut regions on the MCU grid out of a JPEG's bytes, losslessly. */
+int		 image_crop_jpeg(const char *, const void *, size_t,
+		     const struct image_rect *, int, unsigned char **,
+		     size_t *, char **);
+
 #endif /* S4LAB_H */
