@@ -10,6 +10,7 @@ libs4core_a_SOURCES = \
 	src/sha256.c \
 	src/image.c \
 	src/image-int.h \
+	src/maskio.c \
 	$(NULL)
 
 bin_PROGRAMS += src/s4lab

@@ -297,4 +297,27 @@ int		 image_crop_jpeg(const char *, const void *, size_t,
 		     const struct image_rect *, int, unsigned char **,
 		     size_t *, char **);
 
+/* ------------------------------------------------------------------ */
+/* maskio.c: mask PNGs in and out, COCO run lengths. */
+
+/* A mask PNG (colour-coded, index or palette) to class indices. */
+uint8_t		*mask_decode(const char *, const void *, size_t,
+		     const struct classes *, uint64_t, int *, int *, char **);
+uint8_t		*mask_read(const char *, const struct classes *, uint64_t,
+		     int *, int *, char **);
+/* An 8-bit palette PNG: PLTE[i] is class i's colour, 255 not labelled. */
+int		 mask_encode_png(const uint8_t *, int, int,
+		     const struct classes *, unsigned char **, size_t *,
+		     char **);
+int		 mask_write_png(const char *, const uint8_t *, int, int,
+		     const struct classes *, char **);
+/* Column-major run lengths of one class, as pycocotools counts them. */
+size_t		 mask_rle_encode(const uint8_t *, int, int, int, uint32_t **);
+int		 mask_rle_decode(const uint32_t *, size_t, int, int, uint8_t *,
+		     char **);
+/* The counts as pycocotools' compressed string, and back. */
+char		*mask_rle_string(const uint32_t *, size_t);
+int		 mask_rle_from_string(const char *, uint32_t **, size_t *,
+		     char **);
+
 #endif /* S4LAB_H */
