@@ -320,4 +320,46 @@ char		*mask_rle_string(const uint32_t *, size_t);
 int		 mask_rle_from_string(const char *, uint32_t **, size_t *,
 		     char **);
 
+/* ------------------------------------------------------------------ */
+/* import.c: scenes cut into tiles, with their masks, into a project. */
+
+struct import_opts {
+	uint64_t	 max_pixels;	/* refuse larger pictures */
+	const char	*user;		/* author of labels; NULL: login */
+};
+
+struct import_stats {
+	int		 files;		/* imported */
+	int		 failed;
+	int		 known;		/* identical to a source already in */
+	int		 masks;		/* imported with a mask */
+	int		 nomask;	/* no mask found under --masks */
+	int64_t		 tiles;		/* stored */
+	int64_t		 lossless;	/* of which cut without re-encoding */
+	int64_t		 duplicate;	/* identical to a tile already in */
+	int64_t		 labelled;
+};
+
+struct import_item {
+	char		*path;
+	size_t		 rootlen;	/* of the directory it was found in */
+};
+
+struct import_list {
+	struct import_item *item;
+	size_t		 n;
+	size_t		 size;
+};
+
+int		 import_grid(int, int, int, struct image_rect **);
+int		 import_tile_lossless(const struct image_info *,
+		     const struct image_rect *);
+int		 import_collect(const char *, const char *,
+		     struct import_list *, char **);
+void		 import_list_free(struct import_list *);
+char		*import_mask_path(const char *, const struct import_item *);
+int		 import_file(struct store *, const char *, const char *,
+		     const struct classes *, const struct import_opts *,
+		     struct import_stats *, char **);
+
 #endif /* S4LAB_H */
