@@ -15,6 +15,9 @@ libs4core_a_SOURCES = \
 	src/store.c \
 	src/json.c \
 	src/classes.c \
+	src/image.c \
+	src/image-int.h \
+	src/maskio.c \
 	$(NULL)
 
 bin_PROGRAMS += src/s4lab

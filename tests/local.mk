@@ -8,6 +8,8 @@ check_PROGRAMS += \
 	tests/unit/test_store \
 	tests/unit/test_classes \
 	tests/unit/test_json \
+	tests/unit/test_image \
+	tests/unit/test_maskio \
 	$(NULL)
 tests_unit_test_util_SOURCES = tests/unit/test_util.c
 tests_unit_test_util_CFLAGS = $(TEST_CFLAGS)
@@ -22,12 +24,21 @@ tests_unit_test_json_SOURCES = tests/unit/test_json.c
 tests_unit_test_json_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_json_LDADD = $(TEST_LDADD)
 
+tests_unit_test_image_SOURCES = tests/unit/test_image.c
+tests_unit_test_image_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_image_LDADD = $(TEST_LDADD)
+tests_unit_test_maskio_SOURCES = tests/unit/test_maskio.c
+tests_unit_test_maskio_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_maskio_LDADD = $(TEST_LDADD)
+
 TESTS += \
 	tests/e2e/init-stats.sh \
 	tests/unit/test_util \
 	tests/unit/test_store \
 	tests/unit/test_classes \
 	tests/unit/test_json \
+	tests/unit/test_image \
+	tests/unit/test_maskio \
 	$(NULL)
 
 EXTRA_DIST += tests/data tests/e2e tests/bench
