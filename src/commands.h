@@ -5,3 +5,5 @@
 CMD(version)
 CMD(init)
 CMD(stats)
+CMD(import)
+CMD(export)

@@ -18,6 +18,8 @@ libs4core_a_SOURCES = \
 	src/image.c \
 	src/image-int.h \
 	src/maskio.c \
+	src/import.c \
+	src/export.c \
 	$(NULL)
 
 bin_PROGRAMS += src/s4lab
@@ -26,5 +28,7 @@ src_s4lab_SOURCES = \
 	src/commands.h \
 	src/cmd-init.c \
 	src/cmd-stats.c \
+	src/cmd-import.c \
+	src/cmd-export.c \
 	$(NULL)
 src_s4lab_LDADD = $(LDADD_ALL)
