@@ -41,7 +41,7 @@ cmd_export_signal(int sig)
 	cmd_export_stop = 1;
 }
 
-/* Catch the signals that ask us to stop, so the temporary is removed. */
+/* Catch the signals that ask us to stop: the temporary is removed. */
 static void
 cmd_export_signals(void)
 {
@@ -53,6 +53,8 @@ cmd_export_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	/* A file over the size limit is then an error, not a death. */
+	signal(SIGXFSZ, SIG_IGN);
 }
 
 /* The progress bar, counted in tiles; begun at the first call. */
@@ -112,9 +114,9 @@ cmd_export_exec(int argc, char **argv)
 		return (EXIT_USAGE);
 	}
 
+	cmd_export_signals();
 	if ((st = store_open(argv[optind], 0, &cause)) == NULL)
 		goto fail;
-	cmd_export_signals();
 	eo.stop = &cmd_export_stop;
 	eo.tick = cmd_export_tick;
 	eo.arg = &pg;

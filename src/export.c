@@ -562,11 +562,14 @@ export_coco_tile(struct export *e, const struct export_tile *t,
 		free(counts);
 		fprintf(e->coco, "%s\n  {\"id\": %jd, \"image_id\": %jd, "
 		    "\"category_id\": %d, \"segmentation\": {\"size\": "
-		    "[%d, %d], \"counts\": \"%s\"}, \"area\": %jd, "
-		    "\"bbox\": [%d, %d, %d, %d], \"iscrowd\": 0}",
-		    e->annotation ? "," : "", (intmax_t)e->annotation + 1,
-		    (intmax_t)t->id, c + 1, t->h, t->w, s, (intmax_t)area[c],
-		    x0[c], y0[c], x1[c] - x0[c] + 1, y1[c] - y0[c] + 1);
+		    "[%d, %d], \"counts\": ", e->annotation ? "," : "",
+		    (intmax_t)e->annotation + 1, (intmax_t)t->id, c + 1, t->h,
+		    t->w);
+		/* The counts alphabet ('0' to 'o') holds a backslash. */
+		json_write_string(e->coco, s);
+		fprintf(e->coco, "}, \"area\": %jd, \"bbox\": [%d, %d, %d, "
+		    "%d], \"iscrowd\": 0}", (intmax_t)area[c], x0[c], y0[c],
+		    x1[c] - x0[c] + 1, y1[c] - y0[c] + 1);
 		free(s);
 		e->annotation++;
 	}
@@ -902,6 +905,10 @@ export_dataset(struct store *st, const char *dir,
 	if (intxn) {
 		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 		intxn = 0;
+	}
+	if (eo->stop != NULL && *eo->stop) {
+		set_cause(cause, "%s: interrupted", dir);
+		goto out;
 	}
 	if (export_install(&e, dir, exists, cause) != 0)
 		goto out;
