@@ -772,7 +772,7 @@ export_mktemp(struct export *e, const char *dir, char **cause)
 	    slash != NULL ? (int)(base - dir) : 0, dir,
 	    (int)(len - (base - dir)), base);
 	if (mkdtemp(tmp) == NULL) {
-		set_cause(cause, "%s: %s", tmp, strerror(errno));
+		set_cause(cause, "%s: %s", dir, strerror(errno));
 		free(tmp);
 		return (-1);
 	}

@@ -18,6 +18,7 @@ import json
 import os
 import sqlite3
 import sys
+import time
 import zlib
 
 import numpy as np
@@ -143,8 +144,13 @@ def check_manifest(d, tiles, expect, classes, fmt):
                 fail("tile %d: manifest labelled %r" % (tid, m["labelled"]))
             if t["labelled"] and m["author"] != t["author"]:
                 fail("tile %d: manifest author %r" % (tid, m["author"]))
-            if t["labelled"] and m["time"] is None:
-                fail("tile %d: manifest has no time" % tid)
+            when = None
+            if t["labelled"]:
+                when = time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                     time.gmtime(t["mtime"]))
+            if m["time"] != when:
+                fail("tile %d: manifest time %r, label's %r"
+                     % (tid, m["time"], when))
             img = "%s/%s.jpg" % ("JPEGImages" if fmt == "voc" else "images",
                                  name)
             if m["image"] != img:
