@@ -3,3 +3,6 @@
  * cmd-NAME.c defines cmd_NAME_entry.
  */
 CMD(version)
+CMD(init)
+CMD(import)
+CMD(stats)
