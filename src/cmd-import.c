@@ -84,7 +84,8 @@ cmd_import_summary(const struct import_stats *is, const char *masks)
 	    (intmax_t)is->tiles, (intmax_t)is->lossless,
 	    (intmax_t)is->labelled);
 	if (is->duplicate != 0)
-		printf("; %jd identical tiles skipped", (intmax_t)is->duplicate);
+		printf("; %jd identical tiles skipped",
+		    (intmax_t)is->duplicate);
 	if (is->known != 0)
 		printf("; %d file%s already in the project", is->known,
 		    is->known == 1 ? "" : "s");

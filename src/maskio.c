@@ -52,7 +52,7 @@ struct mask_bad {
 	uint32_t	 value[MASK_BAD_KEPT];
 	uint64_t	 count[MASK_BAD_KEPT];
 	int		 x[MASK_BAD_KEPT], y[MASK_BAD_KEPT];
-	uint64_t	 others;	/* pixels of values past MASK_BAD_KEPT */
+	uint64_t	 others;	/* pixels of the values not kept */
 };
 
 /* The raw samples of a mask PNG, before mapping. */

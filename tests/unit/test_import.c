@@ -76,9 +76,10 @@ copy_file(const char *from, const char *to)
 static void
 classes_samples(struct classes *cl)
 {
-	static const uint8_t	 rgb[5][3] = { { 0x84, 0x29, 0xf6 },
-				    { 0x3c, 0x10, 0x98 }, { 0x6e, 0xc1, 0xe4 },
-				    { 0xfe, 0xdd, 0x3a }, { 0xe2, 0xa9, 0x29 } };
+	static const uint8_t	 rgb[5][3] = {
+		{ 0x84, 0x29, 0xf6 }, { 0x3c, 0x10, 0x98 }, { 0x6e, 0xc1, 0xe4 },
+		{ 0xfe, 0xdd, 0x3a }, { 0xe2, 0xa9, 0x29 }
+	};
 	int			 i;
 
 	memset(cl, 0, sizeof *cl);
@@ -575,6 +576,81 @@ damaged_files_are_refused_and_the_rest_stays(void **state)
 	store_close(st);
 }
 
+/* A JPEG of a scene with an APP1 Exif segment saying orientation o. */
+static void
+write_turned_jpeg(const char *path, const struct image *img, int o)
+{
+	static const uint8_t	 app1[] = { 0xff, 0xe1, 0, 34,
+				    'E', 'x', 'i', 'f', 0, 0,
+				    'I', 'I', '*', 0, 8, 0, 0, 0,
+				    1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0,
+				    0, 0, 0, 0, 0, 0, 0, 0 };
+	unsigned char		*jpeg, *out;
+	size_t			 len;
+
+	assert_int_equal(image_encode_jpeg(img, 0, 0, img->w, img->h, 95,
+	    &jpeg, &len, NULL), 0);
+	out = xmalloc(len + sizeof app1);
+	memcpy(out, jpeg, 2);
+	memcpy(out + 2, app1, sizeof app1);
+	out[2 + 28] = o;
+	memcpy(out + 2 + sizeof app1, jpeg + 2, len - 2);
+	write_bytes(path, out, len + sizeof app1);
+	free(out);
+	free(jpeg);
+}
+
+static void
+a_turned_scene_is_cut_as_shown(void **state)
+{
+	struct classes		 cl;
+	struct import_stats	 is;
+	struct image		 img;
+	struct image_info	 info;
+	struct tile		 t;
+	struct store		*st;
+	uint8_t			*m;
+	int64_t			*ids;
+	size_t			 n;
+	char			*path, *mask, *cause = NULL;
+
+	memset(&is, 0, sizeof is);
+	st = project(256, &cl);
+	assert_int_equal(image_read(CASES "C09-s440-520x360.jpg",
+	    IMAGE_MAX_PIXELS, &img, &info, NULL), 0);
+	path = tmp_path("turned.jpg");
+	write_turned_jpeg(path, &img, 6);
+
+	/* A mask of the stored size, not the shown one, is refused. */
+	mask = tmp_path("turned.png");
+	m = xcalloc((size_t)img.w * img.h, 1);
+	assert_int_equal(mask_write_png(mask, m, img.w, img.h, &cl, NULL), 0);
+	assert_int_equal(import_one(st, path, mask, &cl, &is, &cause), -1);
+	assert_non_null(strstr(cause, "before its EXIF orientation 6"));
+	free(cause);
+	assert_int_equal(count_tiles(st), 0);
+
+	/* Without it: 360x520 as shown, 2 x 3 tiles, none lossless. */
+	if (import_one(st, path, NULL, &cl, &is, &cause) != 0)
+		fail_msg("%s", cause);
+	assert_int_equal(is.tiles, 6);
+	assert_int_equal(is.lossless, 0);
+	assert_int_equal(store_tile_ids(st, ORDER_ID, &ids, &n, NULL), 0);
+	assert_int_equal(n, 6);
+	assert_int_equal(store_tile_get(st, ids[5], &t, NULL), 0);
+	assert_int_equal(t.x, 256);
+	assert_int_equal(t.y, 512);
+	assert_int_equal(t.w, 360 - 256);
+	assert_int_equal(t.h, 520 - 512);
+	tile_free(&t);
+	free(ids);
+	free(m);
+	free(mask);
+	free(path);
+	image_free(&img);
+	store_close(st);
+}
+
 int
 main(void)
 {
@@ -600,6 +676,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    damaged_files_are_refused_and_the_rest_stays, setup_tmp,
 		    teardown_tmp),
+		cmocka_unit_test_setup_teardown(a_turned_scene_is_cut_as_shown,
+		    setup_tmp, teardown_tmp),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
