@@ -58,16 +58,14 @@ cmd_import_files(struct store *st, const struct import_list *l,
 	for (i = 0; i < l->n; i++) {
 		cause = NULL;
 		mask_path = NULL;
-		if (masks != NULL) {
+		if (masks != NULL)
 			mask_path = import_mask_path(masks, &l->item[i]);
-			if (mask_path == NULL)
-				is->nomask++;
-		}
 		if (import_file(st, l->item[i].path, mask_path, cl, io, is,
 		    &cause) != 0) {
 			cmd_import_error(pg.tty, cause);
 			is->failed++;
-		}
+		} else if (masks != NULL && mask_path == NULL)
+			is->nomask++;
 		free(cause);
 		free(mask_path);
 		progress_set(&pg, (double)(i + 1));
