@@ -1,0 +1,338 @@
+/*
+ * Frames to sixel, through libsixel.
+ *
+ * libsixel's own quantiser (what img2sixel runs) builds its palette with a
+ * full-precision histogram and diffuses the error, which costs tens of
+ * milliseconds a frame.  A frame here is redrawn on every stroke, so the
+ * palette is made in a faster way and libsixel is handed indexed pixels
+ * (SIXEL_PIXELFORMAT_PAL8) to encode:
+ *
+ *  - a histogram of the frame over 5-5-5 bit colour bins, with the sum of
+ *    the exact colours in each bin;
+ *  - median cut over the occupied bins (split the box with the most pixels
+ *    times its widest side at the pixel-weighted median) into at most
+ *    SIXEL_COLOURS boxes;
+ *  - each box's colour is the mean of its pixels, and every bin maps to the
+ *    box it ended in, so mapping a pixel is one table lookup.
+ *
+ * The error is that of the 15-bit bins plus the box spread; aerial photos
+ * come out within a few levels per channel (see tests/e2e/sixel-xterm.sh).
+ *
+ * Screen safety: the image is cut to a multiple of 6 rows and the final
+ * graphics newline ('-') is removed, so the cursor never moves below the
+ * image's last band and the screen cannot scroll when the image ends on
+ * the row above the last.  The cursor is saved before (DECSC), placed at
+ * the image's cell, and restored after (DECRC): terminals disagree about
+ * where it is left after an image.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sixel.h>
+
+#include "ui.h"
+
+#define SIXEL_COLOURS	256
+#define SIXEL_BINS	32768
+/* A frame larger than this is refused (tmux image-sixel.c keeps a limit
+ * for the same reason: a bad size must not allocate gigabytes). */
+#define SIXEL_MAX_SIDE	8192
+
+struct sixel_box {
+	int	 first, n;	/* range in the sorted bin list */
+	uint32_t count;		/* pixels */
+	int	 lo[3], hi[3];	/* bounds in bin units */
+};
+
+struct sixel_enc {
+	uint32_t	*count;		/* [SIXEL_BINS] */
+	uint32_t	*sum;		/* [SIXEL_BINS][3] */
+	uint16_t	*bins;		/* occupied bins */
+	uint8_t		*lut;		/* bin -> palette index */
+	uint8_t		*idx;		/* indexed pixels */
+	size_t		 idxsize;
+	unsigned char	 palette[SIXEL_COLOURS * 3];
+	int		 ncolours;
+	struct buf	*out;
+};
+
+static int	sixel_sort_axis;
+
+/* Create an encoder; its buffers are reused frame after frame. */
+struct sixel_enc *
+sixel_enc_new(void)
+{
+	struct sixel_enc	*se;
+
+	se = xcalloc(1, sizeof *se);
+	se->count = xcalloc(SIXEL_BINS, sizeof *se->count);
+	se->sum = xcalloc(SIXEL_BINS * 3, sizeof *se->sum);
+	se->bins = xcalloc(SIXEL_BINS, sizeof *se->bins);
+	se->lut = xcalloc(SIXEL_BINS, 1);
+	return (se);
+}
+
+/* Free an encoder. */
+void
+sixel_enc_free(struct sixel_enc *se)
+{
+	if (se == NULL)
+		return;
+	free(se->count);
+	free(se->sum);
+	free(se->bins);
+	free(se->lut);
+	free(se->idx);
+	free(se);
+}
+
+/* The 5-5-5 bin of an RGB pixel. */
+static inline int
+sixel_bin(const uint8_t *p)
+{
+	return (((p[0] >> 3) << 10) | ((p[1] >> 3) << 5) | (p[2] >> 3));
+}
+
+static inline int
+sixel_bin_axis(int bin, int axis)
+{
+	return ((bin >> (10 - 5 * axis)) & 31);
+}
+
+static int
+sixel_cmp_bins(const void *a, const void *b)
+{
+	int	x = *(const uint16_t *)a, y = *(const uint16_t *)b;
+	int	d;
+
+	d = sixel_bin_axis(x, sixel_sort_axis) -
+	    sixel_bin_axis(y, sixel_sort_axis);
+	return (d != 0 ? d : x - y);
+}
+
+/* Recompute a box's bounds and pixel count from its bins. */
+static void
+sixel_box_shrink(struct sixel_enc *se, struct sixel_box *box)
+{
+	int	i, a, v;
+
+	box->count = 0;
+	for (a = 0; a < 3; a++) {
+		box->lo[a] = 31;
+		box->hi[a] = 0;
+	}
+	for (i = box->first; i < box->first + box->n; i++) {
+		box->count += se->count[se->bins[i]];
+		for (a = 0; a < 3; a++) {
+			v = sixel_bin_axis(se->bins[i], a);
+			if (v < box->lo[a])
+				box->lo[a] = v;
+			if (v > box->hi[a])
+				box->hi[a] = v;
+		}
+	}
+}
+
+/* The widest side of a box and its length. */
+static int
+sixel_box_axis(const struct sixel_box *box, int *len)
+{
+	int	a, best = 0;
+
+	*len = -1;
+	for (a = 0; a < 3; a++) {
+		if (box->hi[a] - box->lo[a] > *len) {
+			*len = box->hi[a] - box->lo[a];
+			best = a;
+		}
+	}
+	return (best);
+}
+
+/*
+ * Split a box at the pixel-weighted median of its widest side.  Returns
+ * -1 if it holds a single bin.
+ */
+static int
+sixel_box_split(struct sixel_enc *se, struct sixel_box *box,
+    struct sixel_box *new)
+{
+	uint32_t	half, acc = 0;
+	int		axis, len, i;
+
+	if (box->n < 2)
+		return (-1);
+	axis = sixel_box_axis(box, &len);
+	sixel_sort_axis = axis;
+	qsort(se->bins + box->first, box->n, sizeof *se->bins,
+	    sixel_cmp_bins);
+	half = box->count / 2;
+	for (i = 0; i < box->n - 1; i++) {
+		acc += se->count[se->bins[box->first + i]];
+		if (acc >= half)
+			break;
+	}
+	new->first = box->first + i + 1;
+	new->n = box->n - i - 1;
+	box->n = i + 1;
+	sixel_box_shrink(se, box);
+	sixel_box_shrink(se, new);
+	return (0);
+}
+
+/* Build the palette and the bin table for rows 0..h-1 of fr. */
+static void
+sixel_palette(struct sixel_enc *se, const struct frame *fr, int h)
+{
+	struct sixel_box	 boxes[SIXEL_COLOURS];
+	const uint8_t		*p;
+	size_t			 i, npx = (size_t)fr->w * h;
+	uint64_t		 score, best;
+	int			 nbins = 0, nboxes, b, pick, len, k, bin, j;
+	uint64_t		 s[3];
+	uint32_t		 c;
+
+	/* Histogram. */
+	memset(se->count, 0, SIXEL_BINS * sizeof *se->count);
+	memset(se->sum, 0, SIXEL_BINS * 3 * sizeof *se->sum);
+	for (i = 0, p = fr->rgb; i < npx; i++, p += 3) {
+		bin = sixel_bin(p);
+		se->count[bin]++;
+		se->sum[bin * 3] += p[0];
+		se->sum[bin * 3 + 1] += p[1];
+		se->sum[bin * 3 + 2] += p[2];
+	}
+	for (bin = 0; bin < SIXEL_BINS; bin++) {
+		if (se->count[bin] != 0)
+			se->bins[nbins++] = (uint16_t)bin;
+	}
+
+	/* Median cut: split the box with most pixels times widest side. */
+	boxes[0].first = 0;
+	boxes[0].n = nbins;
+	sixel_box_shrink(se, &boxes[0]);
+	nboxes = 1;
+	while (nboxes < SIXEL_COLOURS) {
+		pick = -1;
+		best = 0;
+		for (b = 0; b < nboxes; b++) {
+			if (boxes[b].n < 2)
+				continue;
+			sixel_box_axis(&boxes[b], &len);
+			score = (uint64_t)boxes[b].count * (uint64_t)(len + 1);
+			if (pick == -1 || score > best) {
+				pick = b;
+				best = score;
+			}
+		}
+		if (pick == -1)
+			break;
+		if (sixel_box_split(se, &boxes[pick], &boxes[nboxes]) != 0)
+			break;
+		nboxes++;
+	}
+
+	/* Each box's mean colour; its bins map to it. */
+	for (b = 0; b < nboxes; b++) {
+		s[0] = s[1] = s[2] = 0;
+		c = 0;
+		for (k = boxes[b].first; k < boxes[b].first + boxes[b].n;
+		    k++) {
+			bin = se->bins[k];
+			se->lut[bin] = (uint8_t)b;
+			c += se->count[bin];
+			for (j = 0; j < 3; j++)
+				s[j] += se->sum[bin * 3 + j];
+		}
+		for (j = 0; j < 3; j++)
+			se->palette[b * 3 + j] = c ? (uint8_t)((s[j] + c / 2) / c)
+			    : 0;
+	}
+	se->ncolours = nboxes;
+}
+
+/* libsixel's write callback: append to the frame's output. */
+static int
+sixel_write_cb(char *data, int size, void *priv)
+{
+	struct sixel_enc	*se = priv;
+
+	buf_add(se->out, data, (size_t)size);
+	return (size);
+}
+
+/*
+ * Drop a graphics newline just before the final ST: it would move the
+ * cursor below the image and scroll a screen whose last row it reaches.
+ */
+static void
+sixel_trim(struct buf *out, size_t start)
+{
+	size_t	len = out->len - start;
+	char	*p = out->p + start;
+
+	if (len < 3 || p[len - 2] != '\033' || p[len - 1] != '\\')
+		return;
+	if (p[len - 3] == '-') {
+		p[len - 3] = '\033';
+		p[len - 2] = '\\';
+		out->len--;
+	}
+}
+
+/*
+ * Append the sixel image of fr, placed at cell (row, col) (0-based), to
+ * out.  Returns -1 if libsixel fails; out then holds nothing new.
+ */
+int
+sixel_enc_frame(struct sixel_enc *se, const struct frame *fr, int row, int col,
+    struct buf *out)
+{
+	sixel_output_t	*so = NULL;
+	sixel_dither_t	*sd = NULL;
+	const uint8_t	*p;
+	size_t		 i, npx, start = out->len;
+	int		 h, ret = -1;
+
+	h = fr->h - fr->h % 6;
+	if (fr->w <= 0 || h <= 0 || fr->w > SIXEL_MAX_SIDE ||
+	    h > SIXEL_MAX_SIDE)
+		return (-1);
+	npx = (size_t)fr->w * h;
+
+	/* Quantise. */
+	sixel_palette(se, fr, h);
+	if (se->idxsize < npx) {
+		se->idx = xreallocarray(se->idx, npx, 1);
+		se->idxsize = npx;
+	}
+	for (i = 0, p = fr->rgb; i < npx; i++, p += 3)
+		se->idx[i] = se->lut[sixel_bin(p)];
+
+	/* Encode. */
+	if (sixel_output_new(&so, sixel_write_cb, se, NULL) != SIXEL_OK)
+		goto out;
+	if (sixel_dither_new(&sd, se->ncolours, NULL) != SIXEL_OK)
+		goto out;
+	sixel_dither_set_palette(sd, se->palette);
+	sixel_dither_set_pixelformat(sd, SIXEL_PIXELFORMAT_PAL8);
+	se->out = out;
+	buf_printf(out, "\0337\033[%d;%dH", row + 1, col + 1);
+	if (SIXEL_FAILED(sixel_encode(se->idx, fr->w, h, 0, sd, so))) {
+		out->len = start;
+		goto out;
+	}
+	sixel_trim(out, start);
+	buf_printf(out, "\0338");
+	log_debug(LOG_SIXEL, "%dx%d at %d,%d: %d colours, %zu bytes", fr->w,
+	    h, row, col, se->ncolours, out->len - start);
+	ret = 0;
+
+out:
+	if (sd != NULL)
+		sixel_dither_unref(sd);
+	if (so != NULL)
+		sixel_output_unref(so);
+	se->out = NULL;
+	return (ret);
+}
