@@ -23,3 +23,10 @@ bench: $(noinst_PROGRAMS) src/s4lab
 	    top_builddir='$(abs_top_builddir)' \
 	    $(SHELL) $(srcdir)/tests/bench/run.sh
 .PHONY: bench
+
+# ui/ renderers: frame time beside img2sixel and chafa.
+noinst_PROGRAMS += tests/bench/bench_frame
+tests_bench_bench_frame_SOURCES = tests/bench/bench_frame.c \
+	tests/tools/imgio.c tests/tools/imgio.h
+tests_bench_bench_frame_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/tests/tools
+tests_bench_bench_frame_LDADD = $(LDADD_ALL)
