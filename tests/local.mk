@@ -5,13 +5,31 @@ TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 
 check_PROGRAMS += \
 	tests/unit/test_util \
+	tests/unit/test_term \
+	tests/unit/test_compose \
+	tests/unit/test_render \
 	$(NULL)
 tests_unit_test_util_SOURCES = tests/unit/test_util.c
 tests_unit_test_util_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_util_LDADD = $(TEST_LDADD)
 
+tests_unit_test_term_SOURCES = tests/unit/test_term.c
+tests_unit_test_term_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_term_LDADD = $(TEST_LDADD)
+tests_unit_test_compose_SOURCES = tests/unit/test_compose.c
+tests_unit_test_compose_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_compose_LDADD = $(TEST_LDADD)
+tests_unit_test_render_SOURCES = tests/unit/test_render.c \
+	tests/tools/imgio.c tests/tools/imgio.h
+tests_unit_test_render_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/tests/tools
+tests_unit_test_render_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_render_LDADD = $(TEST_LDADD)
+
 TESTS += \
 	tests/unit/test_util \
+	tests/unit/test_term \
+	tests/unit/test_compose \
+	tests/unit/test_render \
 	$(NULL)
 
 EXTRA_DIST += tests/data tests/e2e tests/bench

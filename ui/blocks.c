@@ -54,18 +54,49 @@ blocks_colour256(const uint8_t *p)
 	return (dg < dc ? 232 + gi : cube);
 }
 
+/* Write a number of 0..255 in decimal. */
+static char *
+blocks_put(char *p, int v)
+{
+	if (v >= 100)
+		*p++ = (char)('0' + v / 100);
+	if (v >= 10)
+		*p++ = (char)('0' + v / 10 % 10);
+	*p++ = (char)('0' + v % 10);
+	return (p);
+}
+
 /* Append the SGR for one cell's two colours. */
 static void
 blocks_sgr(struct buf *out, const uint8_t *up, const uint8_t *lo,
     int truecolor)
 {
+	char	*p;
+	int	 j;
+
+	buf_reserve_tail(out, 64);
+	p = out->p + out->len;
 	if (truecolor) {
-		buf_printf(out, "\033[38;2;%d;%d;%d;48;2;%d;%d;%dm", up[0],
-		    up[1], up[2], lo[0], lo[1], lo[2]);
+		memcpy(p, "\033[38;2", 6);
+		p += 6;
+		for (j = 0; j < 3; j++) {
+			*p++ = ';';
+			p = blocks_put(p, up[j]);
+		}
+		memcpy(p, ";48;2", 5);
+		p += 5;
+		for (j = 0; j < 3; j++) {
+			*p++ = ';';
+			p = blocks_put(p, lo[j]);
+		}
 	} else {
-		buf_printf(out, "\033[38;5;%d;48;5;%dm", blocks_colour256(up),
-		    blocks_colour256(lo));
+		memcpy(p, "\033[38;5;", 7);
+		p = blocks_put(p + 7, blocks_colour256(up));
+		memcpy(p, ";48;5;", 6);
+		p = blocks_put(p + 6, blocks_colour256(lo));
 	}
+	*p++ = 'm';
+	out->len = (size_t)(p - out->p);
 }
 
 /*

@@ -30,6 +30,13 @@ buf_reserve(struct buf *b, size_t n)
 	b->size = size;
 }
 
+/* Make room for n more bytes after the end. */
+void
+buf_reserve_tail(struct buf *b, size_t n)
+{
+	buf_reserve(b, n);
+}
+
 /* Append n bytes. */
 void
 buf_add(struct buf *b, const void *p, size_t n)

@@ -54,6 +54,14 @@ struct sixel_enc {
 	unsigned char	 palette[SIXEL_COLOURS * 3];
 	int		 ncolours;
 	struct buf	*out;
+	int		 libsixel;	/* encode with libsixel's encoder */
+
+	/* One band: for each colour, the columns where it is set and the
+	 * six-bit value there, in column order. */
+	uint16_t	*pos;		/* [SIXEL_COLOURS][width] */
+	uint8_t		*val;		/* [SIXEL_COLOURS][width] */
+	int		 n[SIXEL_COLOURS];
+	int		 width;
 };
 
 static int	sixel_sort_axis;
@@ -83,7 +91,16 @@ sixel_enc_free(struct sixel_enc *se)
 	free(se->bins);
 	free(se->lut);
 	free(se->idx);
+	free(se->pos);
+	free(se->val);
 	free(se);
+}
+
+/* Encode with libsixel's own encoder (slower; for comparison). */
+void
+sixel_enc_use_libsixel(struct sixel_enc *se, int on)
+{
+	se->libsixel = on;
 }
 
 /* The 5-5-5 bin of an RGB pixel. */
@@ -167,7 +184,7 @@ sixel_box_split(struct sixel_enc *se, struct sixel_box *box,
 	qsort(se->bins + box->first, box->n, sizeof *se->bins,
 	    sixel_cmp_bins);
 	half = box->count / 2;
-	for (i = 0; i < box->n - 1; i++) {
+	for (i = 0; i < box->n - 2; i++) {
 		acc += se->count[se->bins[box->first + i]];
 		if (acc >= half)
 			break;
@@ -280,19 +297,168 @@ sixel_trim(struct buf *out, size_t start)
 	}
 }
 
+/* Append a decimal number. */
+static char *
+sixel_put_int(char *p, int v)
+{
+	char	t[12];
+	int	n = 0;
+
+	do {
+		t[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	while (n > 0)
+		*p++ = t[--n];
+	return (p);
+}
+
+/* Append count repeats of one sixel character, run-length encoded. */
+static char *
+sixel_put_run(char *p, int ch, int count)
+{
+	if (count > 3) {
+		*p++ = '!';
+		p = sixel_put_int(p, count);
+		*p++ = (char)ch;
+		return (p);
+	}
+	while (count-- > 0)
+		*p++ = (char)ch;
+	return (p);
+}
+
 /*
- * Append the sixel image of fr, placed at cell (row, col) (0-based), to
- * out.  Returns -1 if libsixel fails; out then holds nothing new.
+ * Encode one band (six rows from y) of the indexed image.  The columns of
+ * each colour are gathered in one pass over the pixels, so the work is
+ * proportional to the pixels, not to colours times width.
  */
-int
-sixel_enc_frame(struct sixel_enc *se, const struct frame *fr, int row, int col,
-    struct buf *out)
+static void
+sixel_band(struct sixel_enc *se, int w, int y, int rows, struct buf *out)
+{
+	uint8_t		 used[SIXEL_COLOURS];
+	const uint8_t	*idx;
+	uint16_t	*pos;
+	uint8_t		*val;
+	char		*p;
+	int		 nused = 0, x, r, c, k, n, run, cur, first = 1;
+
+	for (x = 0; x < w; x++) {
+		for (r = 0; r < rows; r++) {
+			idx = se->idx + (size_t)(y + r) * w + x;
+			c = *idx;
+			n = se->n[c];
+			pos = se->pos + (size_t)c * se->width;
+			val = se->val + (size_t)c * se->width;
+			if (n == 0)
+				used[nused++] = (uint8_t)c;
+			if (n > 0 && pos[n - 1] == x)
+				val[n - 1] |= (uint8_t)(1 << r);
+			else {
+				pos[n] = (uint16_t)x;
+				val[n] = (uint8_t)(1 << r);
+				se->n[c] = n + 1;
+			}
+		}
+	}
+
+	for (k = 0; k < nused; k++) {
+		c = used[k];
+		n = se->n[c];
+		pos = se->pos + (size_t)c * se->width;
+		val = se->val + (size_t)c * se->width;
+		/* At most 6 bytes per column plus the colour. */
+		buf_reserve_tail(out, (size_t)n * 12 + 16);
+		p = out->p + out->len;
+		if (!first)
+			*p++ = '$';
+		first = 0;
+		*p++ = '#';
+		p = sixel_put_int(p, c);
+		x = 0;
+		for (r = 0; r < n; r = cur) {
+			if (pos[r] > x)
+				p = sixel_put_run(p, '?', pos[r] - x);
+			run = 1;
+			for (cur = r + 1; cur < n && pos[cur] == pos[cur - 1] +
+			    1 && val[cur] == val[r]; cur++)
+				run++;
+			p = sixel_put_run(p, 63 + val[r], run);
+			x = pos[r] + run;
+		}
+		out->len = (size_t)(p - out->p);
+		se->n[c] = 0;
+	}
+}
+
+/* Encode the indexed image with the palette, DCS to ST. */
+static void
+sixel_body(struct sixel_enc *se, int w, int h, struct buf *out)
+{
+	int	c, y, j;
+
+	if (se->width < w) {
+		se->pos = xreallocarray(se->pos, SIXEL_COLOURS,
+		    (size_t)w * sizeof *se->pos);
+		se->val = xreallocarray(se->val, SIXEL_COLOURS, (size_t)w);
+		se->width = w;
+	}
+	memset(se->n, 0, sizeof se->n);
+
+	/* P2 = 1: pixels not drawn keep what is under them. */
+	buf_printf(out, "\033P0;1;0q\"1;1;%d;%d", w, h);
+	for (c = 0; c < se->ncolours; c++) {
+		buf_printf(out, "#%d;2", c);
+		for (j = 0; j < 3; j++)
+			buf_printf(out, ";%d", (se->palette[c * 3 + j] * 100 +
+			    127) / 255);
+	}
+	for (y = 0; y < h; y += 6) {
+		if (y > 0)
+			buf_add(out, "-", 1);
+		sixel_band(se, w, y, h - y < 6 ? h - y : 6, out);
+	}
+	buf_add(out, "\033\\", 2);
+}
+
+/* Encode the indexed image with libsixel. */
+static int
+sixel_body_libsixel(struct sixel_enc *se, int w, int h, struct buf *out)
 {
 	sixel_output_t	*so = NULL;
 	sixel_dither_t	*sd = NULL;
+	int		 ret = -1;
+
+	if (sixel_output_new(&so, sixel_write_cb, se, NULL) != SIXEL_OK)
+		goto out;
+	if (sixel_dither_new(&sd, se->ncolours, NULL) != SIXEL_OK)
+		goto out;
+	sixel_dither_set_palette(sd, se->palette);
+	sixel_dither_set_pixelformat(sd, SIXEL_PIXELFORMAT_PAL8);
+	se->out = out;
+	if (SIXEL_FAILED(sixel_encode(se->idx, w, h, 0, sd, so)))
+		goto out;
+	ret = 0;
+out:
+	if (sd != NULL)
+		sixel_dither_unref(sd);
+	if (so != NULL)
+		sixel_output_unref(so);
+	se->out = NULL;
+	return (ret);
+}
+
+/*
+ * Append the sixel image of fr, placed at cell (row, col) (0-based), to
+ * out.  Returns -1 if it cannot be encoded; out then holds nothing new.
+ */
+int
+sixel_enc_frame(struct sixel_enc *se, const struct frame *fr, int row,
+    int col, struct buf *out)
+{
 	const uint8_t	*p;
-	size_t		 i, npx, start = out->len;
-	int		 h, ret = -1;
+	size_t		 i, npx, start = out->len, body;
+	int		 h;
 
 	h = fr->h - fr->h % 6;
 	if (fr->w <= 0 || h <= 0 || fr->w > SIXEL_MAX_SIDE ||
@@ -309,30 +475,19 @@ sixel_enc_frame(struct sixel_enc *se, const struct frame *fr, int row, int col,
 	for (i = 0, p = fr->rgb; i < npx; i++, p += 3)
 		se->idx[i] = se->lut[sixel_bin(p)];
 
-	/* Encode. */
-	if (sixel_output_new(&so, sixel_write_cb, se, NULL) != SIXEL_OK)
-		goto out;
-	if (sixel_dither_new(&sd, se->ncolours, NULL) != SIXEL_OK)
-		goto out;
-	sixel_dither_set_palette(sd, se->palette);
-	sixel_dither_set_pixelformat(sd, SIXEL_PIXELFORMAT_PAL8);
-	se->out = out;
+	/* Encode between the cursor moves. */
 	buf_printf(out, "\0337\033[%d;%dH", row + 1, col + 1);
-	if (SIXEL_FAILED(sixel_encode(se->idx, fr->w, h, 0, sd, so))) {
-		out->len = start;
-		goto out;
-	}
-	sixel_trim(out, start);
+	body = out->len;
+	if (se->libsixel) {
+		if (sixel_body_libsixel(se, fr->w, h, out) != 0) {
+			out->len = start;
+			return (-1);
+		}
+	} else
+		sixel_body(se, fr->w, h, out);
+	sixel_trim(out, body);
 	buf_printf(out, "\0338");
 	log_debug(LOG_SIXEL, "%dx%d at %d,%d: %d colours, %zu bytes", fr->w,
 	    h, row, col, se->ncolours, out->len - start);
-	ret = 0;
-
-out:
-	if (sd != NULL)
-		sixel_dither_unref(sd);
-	if (so != NULL)
-		sixel_output_unref(so);
-	se->out = NULL;
-	return (ret);
+	return (0);
 }

@@ -288,6 +288,9 @@ term_probe(struct term *term, int fd, char **cause)
 			term->cell_h = h / term->rows;
 		}
 	}
+	/* A cell of more than 500 pixels is a wrong reply, not a cell. */
+	if (term->cell_w > 500 || term->cell_h > 500)
+		term->cell_w = term->cell_h = 0;
 	if (term_parse_decrqm(reply, len, 1016, &state) == 0)
 		term->pixel_mouse = (state >= 1 && state <= 4);
 	log_debug(LOG_UI, "%dx%d cells of %dx%d px, sixel %d, truecolor %d, "

@@ -31,6 +31,9 @@ void		 buf_add(struct buf *, const void *, size_t);
 void		 buf_printf(struct buf *, const char *, ...)
 		     __attribute__((format(printf, 2, 3)));
 void		 buf_free(struct buf *);
+/* Make room for n more bytes at p + len (for writers that fill it
+ * directly and then advance len). */
+void		 buf_reserve_tail(struct buf *, size_t);
 /* Write it all to fd, retrying on EINTR and short writes; on success the
  * buffer is emptied (len 0, memory kept). */
 int		 buf_write(struct buf *, int);
@@ -128,6 +131,9 @@ void		 sixel_enc_free(struct sixel_enc *);
  * the last screen row.  -1 if the frame cannot be encoded. */
 int		 sixel_enc_frame(struct sixel_enc *, const struct frame *,
 		     int, int, struct buf *);
+/* Encode with libsixel's encoder instead of the faster own one (the
+ * palette is the same); for tests and benchmarks. */
+void		 sixel_enc_use_libsixel(struct sixel_enc *, int);
 /* Half blocks: each cell shows two frame pixels (upper, lower); the int
  * after row and col is 1 for 24-bit colour, 0 for 256 colours. */
 void		 blocks_encode(const struct frame *, int, int, int,
