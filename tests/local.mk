@@ -30,6 +30,7 @@ TESTS += \
 	tests/unit/test_term \
 	tests/unit/test_compose \
 	tests/unit/test_render \
+	tests/e2e/sixel-xterm.sh \
 	$(NULL)
 
 EXTRA_DIST += tests/data tests/e2e tests/bench
@@ -48,3 +49,11 @@ tests_bench_bench_frame_SOURCES = tests/bench/bench_frame.c \
 	tests/tools/imgio.c tests/tools/imgio.h
 tests_bench_bench_frame_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/tests/tools
 tests_bench_bench_frame_LDADD = $(LDADD_ALL)
+
+# A program that draws one composed tile in a real terminal, and checks
+# a screenshot of it (tests/e2e/sixel-xterm.sh).
+check_PROGRAMS += tests/tools/showframe
+tests_tools_showframe_SOURCES = tests/tools/showframe.c \
+	tests/tools/imgio.c tests/tools/imgio.h
+tests_tools_showframe_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/tests/tools
+tests_tools_showframe_LDADD = $(LDADD_ALL)

@@ -1,0 +1,100 @@
+#!/bin/sh
+# Sixel in a real terminal: xterm in VT340 mode under Xvfb draws a real
+# aerial tile at a known cell (tests/tools/showframe: probe, compose,
+# sixel), a screenshot is taken, and the image found in it must match the
+# composed frame within a tolerance.
+#
+# Tolerance: a mean absolute error of 6 levels per channel.  The palette
+# (256 colours, median cut over 15-bit bins, stated as percentages in the
+# sixel) costs about 2-3 levels on these tiles; a missing, shifted or
+# wrongly coloured image costs tens.  The screenshot is kept in
+# tests/out/sixel-xterm.png (and -mask.png for the one with a mask).
+: "${top_srcdir:=.}" "${top_builddir:=.}"
+for tool in Xvfb xterm import convert; do
+	command -v $tool >/dev/null 2>&1 || { echo "no $tool: skipped"; exit 77; }
+done
+showframe="$top_builddir/tests/tools/showframe"
+data="$top_srcdir/tests/data"
+out="$top_builddir/tests/out"
+mkdir -p "$out"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/s4lab-sixel.XXXXXX") || exit 1
+xpid=
+tpid=
+cleanup() {
+	[ -n "$tpid" ] && kill "$tpid" 2>/dev/null
+	[ -n "$xpid" ] && kill "$xpid" 2>/dev/null
+	wait 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+# A free display: no lock file and no socket.
+n=91
+while [ -e /tmp/.X$n-lock ] || [ -e /tmp/.X11-unix/X$n ]; do
+	n=$((n + 1))
+	[ $n -gt 150 ] && { echo "no free X display"; exit 1; }
+done
+Xvfb :$n -screen 0 1024x768x24 -nolisten tcp -nolisten inet6 \
+    >"$tmp/xvfb.log" 2>&1 &
+xpid=$!
+i=0
+until [ -e /tmp/.X11-unix/X$n ]; do
+	sleep 0.1
+	i=$((i + 1))
+	[ $i -gt 100 ] && { cat "$tmp/xvfb.log"; echo "Xvfb did not start"; exit 1; }
+done
+export DISPLAY=:$n
+
+# run NAME SHOT [showframe options]: draw, shoot, compare.
+run() {
+	name=$1
+	shot=$2
+	shift 2
+	mkdir -p "$tmp/$name"
+	xterm -geometry 100x45+0+0 -ti vt340 \
+	    -xrm 'XTerm*decTerminalID: vt340' \
+	    -xrm 'XTerm*numColorRegisters: 256' \
+	    -e "$showframe" -o "$tmp/$name" -r 2 -c 3 -t 60 "$@" &
+	tpid=$!
+	i=0
+	until [ -e "$tmp/$name/ready" ]; do
+		sleep 0.1
+		i=$((i + 1))
+		if [ $i -gt 200 ]; then
+			echo "$name: showframe never drew"
+			return 1
+		fi
+	done
+	sleep 0.7	# let xterm paint
+	import -window root "$out/$shot" || return 1
+	kill "$tpid" 2>/dev/null
+	wait "$tpid" 2>/dev/null
+	tpid=
+	convert "$out/$shot" "$tmp/$name/shot.ppm" || return 1
+	echo "$name: $(cat "$tmp/$name/probe.txt")"
+	grep -q 'sixel=1 ' "$tmp/$name/probe.txt" ||
+	    { echo "$name: DA1 did not announce sixel"; return 1; }
+	grep -q 'renderer=sixel' "$tmp/$name/probe.txt" ||
+	    { echo "$name: sixel not chosen"; return 1; }
+	cw=$(sed 's/.*cell=\([0-9]*\)x.*/\1/' "$tmp/$name/probe.txt")
+	ch=$(sed 's/.*cell=[0-9]*x\([0-9]*\) .*/\1/' "$tmp/$name/probe.txt")
+	[ "$cw" -gt 0 ] && [ "$ch" -gt 0 ] ||
+	    { echo "$name: no cell size"; return 1; }
+	# Without a window manager xterm's text starts after its 1-pixel
+	# window border and 2-pixel inner border.
+	"$showframe" -x "$tmp/$name/shot.ppm" "$tmp/$name/ref.ppm" \
+	    $((3 + 3 * cw)) $((3 + 2 * ch)) 12 6.0 || return 1
+}
+
+fail=0
+run plain sixel-xterm.png "$data/aerial-256.jpg" || fail=1
+run mask sixel-xterm-mask.png -C -s 512 -m "$data/aerial-256-mask.png" \
+    "$data/aerial-256.jpg" || fail=1
+
+# The check can fail: the plain screen does not hold the masked frame.
+if "$showframe" -x "$tmp/plain/shot.ppm" "$tmp/mask/ref.ppm" 21 29 12 6.0
+then
+	echo "control: a frame that was not drawn was found"
+	fail=1
+fi
+exit $fail
