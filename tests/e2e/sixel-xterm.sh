@@ -7,7 +7,8 @@
 # Tolerance: a mean absolute error of 6 levels per channel.  The palette
 # (256 colours, median cut over 15-bit bins, stated as percentages in the
 # sixel) costs about 2-3 levels on these tiles; a missing, shifted or
-# wrongly coloured image costs tens.  The screenshot is kept in
+# wrongly coloured image costs tens.  The image must also be within 2
+# pixels of where its cell puts it.  The screenshot is kept in
 # tests/out/sixel-xterm.png (and -mask.png for the one with a mask).
 : "${top_srcdir:=.}" "${top_builddir:=.}"
 for tool in Xvfb xterm import convert; do
@@ -78,18 +79,24 @@ run() {
 	    { echo "$name: sixel not chosen"; return 1; }
 	cw=$(sed 's/.*cell=\([0-9]*\)x.*/\1/' "$tmp/$name/probe.txt")
 	ch=$(sed 's/.*cell=[0-9]*x\([0-9]*\) .*/\1/' "$tmp/$name/probe.txt")
+	row=$(sed 's/.* at=\([0-9]*\),.*/\1/' "$tmp/$name/probe.txt")
+	col=$(sed 's/.* at=[0-9]*,\([0-9]*\)$/\1/' "$tmp/$name/probe.txt")
 	[ "$cw" -gt 0 ] && [ "$ch" -gt 0 ] ||
 	    { echo "$name: no cell size"; return 1; }
 	# Without a window manager xterm's text starts after its 1-pixel
 	# window border and 2-pixel inner border.
 	"$showframe" -x "$tmp/$name/shot.ppm" "$tmp/$name/ref.ppm" \
-	    $((3 + 3 * cw)) $((3 + 2 * ch)) 12 6.0 || return 1
+	    $((3 + col * cw)) $((3 + row * ch)) 12 6.0 || return 1
 }
 
 fail=0
 run plain sixel-xterm.png "$data/aerial-256.jpg" || fail=1
 run mask sixel-xterm-mask.png -C -s 512 -m "$data/aerial-256-mask.png" \
     "$data/aerial-256.jpg" || fail=1
+
+# An image ending in the row above the last must not scroll the screen:
+# it is found where it was put (a scroll would move it up by a cell).
+run bottom sixel-xterm-bottom.png -b "$data/aerial-256.jpg" || fail=1
 
 # The check can fail: the plain screen does not hold the masked frame.
 if "$showframe" -x "$tmp/plain/shot.ppm" "$tmp/mask/ref.ppm" 21 29 12 6.0

@@ -2,20 +2,24 @@
  * showframe: probe the terminal, compose a tile and draw it at a known
  * cell, for tests that look at a real terminal's screen.
  *
- *	showframe [-C] [-g auto|sixel|blocks] [-m mask.png] [-o dir]
+ *	showframe [-bC] [-g auto|sixel|blocks] [-m mask.png] [-o dir]
  *	    [-r row] [-c col] [-s px] [-t seconds] [-z zoom] image
  *	showframe -x shot.ppm ref.ppm x y radius tolerance
  *
  * The first form writes, under -o: probe.txt (what the terminal said and
- * the renderer chosen), ref.ppm (the frame as composed, cut to what is
- * drawn), and last an empty file "ready"; then it waits -t seconds (or
- * until killed) and gives the terminal back.  -C draws the cursor and
+ * the renderer chosen, and the cell the image was drawn at), ref.ppm (the
+ * frame as composed, cut to what is drawn), and last an empty file
+ * "ready"; then it waits -t seconds (or until killed) and gives the
+ * terminal back.  -b puts the image as low as it may go: its last pixel
+ * row in the row above the last, with a line of text on the first row
+ * (a screen that scrolled would move both).  -C draws the cursor and
  * brush at the centre; -m overlays a colour-coded mask (grey 155 means
  * not labelled).
  *
  * The second form looks for ref.ppm in shot.ppm within radius pixels of
  * (x, y), prints the best place and the mean absolute error per channel
- * there, and exits 0 if that error is at most tolerance.
+ * there, and exits 0 if that error is at most tolerance and the place is
+ * within 2 pixels of (x, y).
  */
 #include <sys/stat.h>
 
@@ -146,7 +150,7 @@ showframe_compare(char **argv)
 	    "tolerance %.2f\n", x0 + bx, y0 + by, x0, y0, best, tol);
 	free(shot);
 	free(ref);
-	return (best <= tol ? 0 : 1);
+	return (best <= tol && abs(bx) <= 2 && abs(by) <= 2 ? 0 : 1);
 }
 
 /* Put the tty in raw mode; the old settings go in *old. */
@@ -181,12 +185,13 @@ main(int argc, char **argv)
 	char		*cause, *text, *path;
 	uint8_t		*rgb, *mask = NULL;
 	int		 ch, fd, w, h, row = 1, col = 2, size = 0, secs = 30;
-	int		 zoom = 0, cursor = 0, graphics, mode, i;
+	int		 zoom = 0, cursor = 0, bottom = 0, graphics, mode, i;
 
 	if (argc == 8 && strcmp(argv[1], "-x") == 0)
 		return (showframe_compare(argv + 2));
-	while ((ch = getopt(argc, argv, "Cc:g:m:o:r:s:t:z:")) != -1) {
+	while ((ch = getopt(argc, argv, "bCc:g:m:o:r:s:t:z:")) != -1) {
 		switch (ch) {
+		case 'b': bottom = 1; break;
 		case 'C': cursor = 1; break;
 		case 'c': col = atoi(optarg); break;
 		case 'g': g = optarg; break;
@@ -220,13 +225,6 @@ main(int argc, char **argv)
 	if (term_probe(&term, fd, &cause) != 0)
 		fatalx("%s", cause);
 	mode = term_choose(&term, graphics);
-	xasprintf(&text, "rows=%d cols=%d cell=%dx%d sixel=%d truecolor=%d "
-	    "tmux=%d pixel_mouse=%d renderer=%s\n", term.rows, term.cols,
-	    term.cell_w, term.cell_h, term.sixel, term.truecolor,
-	    term.in_tmux, term.pixel_mouse,
-	    mode == GRAPHICS_SIXEL ? "sixel" : "blocks");
-	showframe_file(dir, "probe.txt", text);
-	free(text);
 
 	/* Compose. */
 	memset(&v, 0, sizeof v);
@@ -251,9 +249,22 @@ main(int argc, char **argv)
 			fr.w = fr.h;
 	}
 	compose(&v, &fr);
+	if (bottom && mode == GRAPHICS_SIXEL && term.cell_h > 0) {
+		row = term.rows - 1 - ((fr.h - fr.h % 6) + term.cell_h - 1) /
+		    term.cell_h;
+	}
+	xasprintf(&text, "rows=%d cols=%d cell=%dx%d sixel=%d truecolor=%d "
+	    "tmux=%d pixel_mouse=%d renderer=%s at=%d,%d\n", term.rows,
+	    term.cols, term.cell_w, term.cell_h, term.sixel, term.truecolor,
+	    term.in_tmux, term.pixel_mouse,
+	    mode == GRAPHICS_SIXEL ? "sixel" : "blocks", row, col);
+	showframe_file(dir, "probe.txt", text);
+	free(text);
 
 	/* Draw. */
 	buf_printf(&out, "\033[?25l\033[H\033[2J");
+	if (bottom)
+		buf_printf(&out, "top line: the screen did not scroll");
 	if (mode == GRAPHICS_SIXEL) {
 		se = sixel_enc_new();
 		if (sixel_enc_frame(se, &fr, row, col, &out) != 0)
