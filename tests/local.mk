@@ -8,10 +8,22 @@ check_PROGRAMS += \
 	tests/unit/test_term \
 	tests/unit/test_compose \
 	tests/unit/test_render \
+	tests/unit/test_store \
+	tests/unit/test_classes \
+	tests/unit/test_json \
 	$(NULL)
 tests_unit_test_util_SOURCES = tests/unit/test_util.c
 tests_unit_test_util_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_util_LDADD = $(TEST_LDADD)
+tests_unit_test_store_SOURCES = tests/unit/test_store.c
+tests_unit_test_store_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_store_LDADD = $(TEST_LDADD)
+tests_unit_test_classes_SOURCES = tests/unit/test_classes.c
+tests_unit_test_classes_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_classes_LDADD = $(TEST_LDADD)
+tests_unit_test_json_SOURCES = tests/unit/test_json.c
+tests_unit_test_json_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_json_LDADD = $(TEST_LDADD)
 
 tests_unit_test_term_SOURCES = tests/unit/test_term.c
 tests_unit_test_term_CFLAGS = $(TEST_CFLAGS)
@@ -26,11 +38,15 @@ tests_unit_test_render_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_render_LDADD = $(TEST_LDADD)
 
 TESTS += \
+	tests/e2e/init-stats.sh \
 	tests/unit/test_util \
 	tests/unit/test_term \
 	tests/unit/test_compose \
 	tests/unit/test_render \
 	tests/e2e/sixel-xterm.sh \
+	tests/unit/test_store \
+	tests/unit/test_classes \
+	tests/unit/test_json \
 	$(NULL)
 
 EXTRA_DIST += tests/data tests/e2e tests/bench
@@ -57,3 +73,6 @@ tests_tools_showframe_SOURCES = tests/tools/showframe.c \
 	tests/tools/imgio.c tests/tools/imgio.h
 tests_tools_showframe_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/tests/tools
 tests_tools_showframe_LDADD = $(LDADD_ALL)
+TESTS += \
+	tests/e2e/cli.sh \
+	$(NULL)
