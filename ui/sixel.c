@@ -57,9 +57,8 @@ struct sixel_enc {
 	int		 libsixel;	/* encode with libsixel's encoder */
 
 	/* One band: for each colour, the columns where it is set and the
-	 * six-bit value there, in column order. */
-	uint16_t	*pos;		/* [SIXEL_COLOURS][width] */
-	uint8_t		*val;		/* [SIXEL_COLOURS][width] */
+	 * six-bit value there (column << 6 | value), in column order. */
+	uint32_t	*ent;		/* [SIXEL_COLOURS][width] */
 	int		 n[SIXEL_COLOURS];
 	int		 width;
 };
@@ -91,8 +90,7 @@ sixel_enc_free(struct sixel_enc *se)
 	free(se->bins);
 	free(se->lut);
 	free(se->idx);
-	free(se->pos);
-	free(se->val);
+	free(se->ent);
 	free(se);
 }
 
@@ -337,36 +335,31 @@ static void
 sixel_band(struct sixel_enc *se, int w, int y, int rows, struct buf *out)
 {
 	uint8_t		 used[SIXEL_COLOURS];
-	const uint8_t	*idx;
-	uint16_t	*pos;
-	uint8_t		*val;
+	const uint8_t	*col;
+	uint32_t	*ent, e;
 	char		*p;
 	int		 nused = 0, x, r, c, k, n, run, cur, first = 1;
 
 	for (x = 0; x < w; x++) {
-		for (r = 0; r < rows; r++) {
-			idx = se->idx + (size_t)(y + r) * w + x;
-			c = *idx;
-			n = se->n[c];
-			pos = se->pos + (size_t)c * se->width;
-			val = se->val + (size_t)c * se->width;
-			if (n == 0)
+		col = se->idx + (size_t)y * w + x;
+		for (r = 0; r < rows; r++, col += w) {
+			c = *col;
+			ent = se->ent + (size_t)c * se->width;
+			if ((n = se->n[c]) == 0)
 				used[nused++] = (uint8_t)c;
-			if (n > 0 && pos[n - 1] == x)
-				val[n - 1] |= (uint8_t)(1 << r);
-			else {
-				pos[n] = (uint16_t)x;
-				val[n] = (uint8_t)(1 << r);
-				se->n[c] = n + 1;
+			else if ((ent[n - 1] >> 6) == (uint32_t)x) {
+				ent[n - 1] |= 1U << r;
+				continue;
 			}
+			ent[n] = ((uint32_t)x << 6) | (1U << r);
+			se->n[c] = n + 1;
 		}
 	}
 
 	for (k = 0; k < nused; k++) {
 		c = used[k];
 		n = se->n[c];
-		pos = se->pos + (size_t)c * se->width;
-		val = se->val + (size_t)c * se->width;
+		ent = se->ent + (size_t)c * se->width;
 		/* At most 6 bytes per column plus the colour. */
 		buf_reserve_tail(out, (size_t)n * 12 + 16);
 		p = out->p + out->len;
@@ -377,14 +370,16 @@ sixel_band(struct sixel_enc *se, int w, int y, int rows, struct buf *out)
 		p = sixel_put_int(p, c);
 		x = 0;
 		for (r = 0; r < n; r = cur) {
-			if (pos[r] > x)
-				p = sixel_put_run(p, '?', pos[r] - x);
-			run = 1;
-			for (cur = r + 1; cur < n && pos[cur] == pos[cur - 1] +
-			    1 && val[cur] == val[r]; cur++)
-				run++;
-			p = sixel_put_run(p, 63 + val[r], run);
-			x = pos[r] + run;
+			e = ent[r];
+			if ((int)(e >> 6) > x)
+				p = sixel_put_run(p, '?', (int)(e >> 6) - x);
+			/* Same value in the next columns: one run. */
+			for (cur = r + 1; cur < n && ent[cur] == e +
+			    ((uint32_t)(cur - r) << 6); cur++)
+				;
+			run = cur - r;
+			p = sixel_put_run(p, 63 + (int)(e & 63), run);
+			x = (int)(e >> 6) + run;
 		}
 		out->len = (size_t)(p - out->p);
 		se->n[c] = 0;
@@ -398,9 +393,8 @@ sixel_body(struct sixel_enc *se, int w, int h, struct buf *out)
 	int	c, y, j;
 
 	if (se->width < w) {
-		se->pos = xreallocarray(se->pos, SIXEL_COLOURS,
-		    (size_t)w * sizeof *se->pos);
-		se->val = xreallocarray(se->val, SIXEL_COLOURS, (size_t)w);
+		se->ent = xreallocarray(se->ent, SIXEL_COLOURS,
+		    (size_t)w * sizeof *se->ent);
 		se->width = w;
 	}
 	memset(se->n, 0, sizeof se->n);
