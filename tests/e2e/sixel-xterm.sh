@@ -11,6 +11,7 @@
 # pixels of where its cell puts it.  The screenshot is kept in
 # tests/out/sixel-xterm.png (and -mask.png for the one with a mask).
 : "${top_srcdir:=.}" "${top_builddir:=.}"
+: "${S4LAB:=$top_builddir/src/s4lab}"
 for tool in Xvfb xterm import convert; do
 	command -v $tool >/dev/null 2>&1 || { echo "no $tool: skipped"; exit 77; }
 done
@@ -97,6 +98,52 @@ run mask sixel-xterm-mask.png -C -s 512 -m "$data/aerial-256-mask.png" \
 # An image ending in the row above the last must not scroll the screen:
 # it is found where it was put (a scroll would move it up by a cell).
 run bottom sixel-xterm-bottom.png -b "$data/aerial-256.jpg" || fail=1
+
+# The real TUI, where s4lab has label and import: a one-tile project,
+# s4lab label --graphics sixel; its sixel log line says where the image
+# went and how large the frame was.
+tui() {
+	if ! "$S4LAB" label --help >/dev/null 2>&1 ||
+	    ! "$S4LAB" import --help >/dev/null 2>&1; then
+		echo "tui: s4lab has no label or import command yet: skipped"
+		return 0
+	fi
+	mkdir -p "$tmp/tui"
+	"$S4LAB" init "$tmp/tui/p.s4lab" >/dev/null || return 1
+	"$S4LAB" import "$tmp/tui/p.s4lab" "$data/aerial-256.jpg" \
+	    >/dev/null || return 1
+	(cd "$tmp/tui" && exec xterm -geometry 100x45+0+0 -ti vt340 \
+	    -xrm 'XTerm*decTerminalID: vt340' \
+	    -xrm 'XTerm*numColorRegisters: 256' \
+	    -e "$S4LAB" -vsixel label --graphics sixel p.s4lab) &
+	tpid=$!
+	i=0
+	until grep -qs ' at [0-9]*,[0-9]*: ' "$tmp"/tui/s4lab-*.log; do
+		sleep 0.1
+		i=$((i + 1))
+		if [ $i -gt 200 ]; then
+			echo "tui: no sixel image was written"
+			return 1
+		fi
+	done
+	sleep 1
+	import -window root "$out/sixel-xterm-tui.png" || return 1
+	kill "$tpid" 2>/dev/null
+	wait "$tpid" 2>/dev/null
+	tpid=
+	line=$(grep -h ' at [0-9]*,[0-9]*: ' "$tmp"/tui/s4lab-*.log | tail -1)
+	echo "tui: $line"
+	size=$(echo "$line" | sed 's/.* \([0-9]*x[0-9]*\) at .*/\1/')
+	row=$(echo "$line" | sed 's/.* at \([0-9]*\),.*/\1/')
+	col=$(echo "$line" | sed 's/.* at [0-9]*,\([0-9]*\):.*/\1/')
+	convert "$out/sixel-xterm-tui.png" "$tmp/tui/shot.ppm" || return 1
+	"$showframe" -R "$tmp/tui/ref.ppm" "$size" "$data/aerial-256.jpg" ||
+	    return 1
+	# The TUI draws its cursor over the tile: a few pixels more error.
+	"$showframe" -x "$tmp/tui/shot.ppm" "$tmp/tui/ref.ppm" \
+	    $((3 + col * cw)) $((3 + row * ch)) 12 6.0
+}
+tui || fail=1
 
 # The check can fail: the plain screen does not hold the masked frame.
 if "$showframe" -x "$tmp/plain/shot.ppm" "$tmp/mask/ref.ppm" 21 29 12 6.0

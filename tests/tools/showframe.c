@@ -4,6 +4,7 @@
  *
  *	showframe [-bC] [-g auto|sixel|blocks] [-m mask.png] [-o dir]
  *	    [-r row] [-c col] [-s px] [-t seconds] [-z zoom] image
+ *	showframe -R ref.ppm WxH image
  *	showframe -x shot.ppm ref.ppm x y radius tolerance
  *
  * The first form writes, under -o: probe.txt (what the terminal said and
@@ -16,7 +17,11 @@
  * brush at the centre; -m overlays a colour-coded mask (grey 155 means
  * not labelled).
  *
- * The second form looks for ref.ppm in shot.ppm within radius pixels of
+ * The second form only composes the image, alone, into a WxH frame (as
+ * the TUI does before any mask or cursor) and writes it to ref.ppm, cut to
+ * a multiple of 6 rows as sixel_enc_frame draws it.
+ *
+ * The third form looks for ref.ppm in shot.ppm within radius pixels of
  * (x, y), prints the best place and the mean absolute error per channel
  * there, and exits 0 if that error is at most tolerance and the place is
  * within 2 pixels of (x, y).
@@ -171,6 +176,34 @@ showframe_raw(struct termios *old)
 	return (fd);
 }
 
+static int
+showframe_ref(char **argv)
+{
+	struct view	 v;
+	struct frame	 fr = { 0 };
+	char		*cause;
+	uint8_t		*rgb;
+	int		 w, h;
+
+	if (sscanf(argv[1], "%dx%d", &fr.w, &fr.h) != 2 || fr.w <= 0 ||
+	    fr.h <= 0 || fr.w > 8192 || fr.h > 8192)
+		fatalx("%s: not a size", argv[1]);
+	if ((rgb = imgio_load(argv[2], &w, &h, &cause)) == NULL)
+		fatalx("%s", cause);
+	memset(&v, 0, sizeof v);
+	v.rgb = rgb;
+	v.w = w;
+	v.h = h;
+	v.cur_x = v.cur_y = -1;
+	compose(&v, &fr);
+	fr.h -= fr.h % 6;
+	if (imgio_write_ppm(argv[0], fr.rgb, fr.w, fr.h, &cause) != 0)
+		fatalx("%s", cause);
+	frame_free(&fr);
+	free(rgb);
+	return (0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -189,6 +222,8 @@ main(int argc, char **argv)
 
 	if (argc == 8 && strcmp(argv[1], "-x") == 0)
 		return (showframe_compare(argv + 2));
+	if (argc == 5 && strcmp(argv[1], "-R") == 0)
+		return (showframe_ref(argv + 2));
 	while ((ch = getopt(argc, argv, "bCc:g:m:o:r:s:t:z:")) != -1) {
 		switch (ch) {
 		case 'b': bottom = 1; break;
