@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 
 #include <fcntl.h>
+#include <sixel.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,9 +204,39 @@ bench_once(const char *path, int cols)
 	return (0);
 }
 
-/* Run argv with stdout into a pipe; return ms and count the bytes. */
+/*
+ * Decode the sixel image in out and return its mean absolute error per
+ * channel against rgb (w x h), over the part both cover; -1 if none.
+ */
 static double
-bench_spawn(char **argv, size_t *bytes)
+bench_quality(const struct buf *out, const uint8_t *rgb, int w, int h)
+{
+	unsigned char	*px = NULL, *pal = NULL, *dcs;
+	double		 sum = 0;
+	int		 dw, dh, n, x, y, j, cw, ch;
+
+	dcs = memmem(out->p, out->len, "\033P", 2);
+	if (dcs == NULL || sixel_decode_raw(dcs, (int)(out->p + out->len -
+	    (char *)dcs), &px, &dw, &dh, &pal, &n, NULL) != SIXEL_OK)
+		return (-1);
+	cw = dw < w ? dw : w;
+	ch = dh < h ? dh : h;
+	for (y = 0; y < ch; y++) {
+		for (x = 0; x < cw; x++) {
+			for (j = 0; j < 3; j++) {
+				sum += abs(pal[px[y * dw + x] * 3 + j] -
+				    rgb[((size_t)y * w + x) * 3 + j]);
+			}
+		}
+	}
+	free(px);
+	free(pal);
+	return (cw > 0 && ch > 0 ? sum / ((double)cw * ch * 3) : -1);
+}
+
+/* Run argv with stdout into out; return ms. */
+static double
+bench_spawn(char **argv, struct buf *out)
 {
 	char	 b[65536];
 	double	 t0;
@@ -228,9 +259,9 @@ bench_spawn(char **argv, size_t *bytes)
 		_exit(127);
 	}
 	close(fd[1]);
-	*bytes = 0;
+	out->len = 0;
 	while ((n = read(fd[0], b, sizeof b)) > 0)
-		*bytes += (size_t)n;
+		buf_add(out, b, (size_t)n);
 	close(fd[0]);
 	waitpid(pid, &status, 0);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
@@ -249,8 +280,8 @@ bench_peers_one(const char *self, const char *path)
 		  NULL },
 		{ (char *)"img2sixel", (char *)path, NULL },
 		{ (char *)"chafa", (char *)"-f", (char *)"sixels",
-		  (char *)"--threads", (char *)"2", (char *)"-s", sixsize,
-		  (char *)path, NULL },
+		  (char *)"--threads", (char *)"2", (char *)"--font-ratio",
+		  (char *)"1/1", (char *)"-s", sixsize, (char *)path, NULL },
 		{ (char *)"chafa", (char *)"-f", (char *)"symbols",
 		  (char *)"--symbols", (char *)"vhalf", (char *)"-c",
 		  (char *)"full", (char *)"-s", symsize, (char *)path, NULL },
@@ -259,28 +290,33 @@ bench_peers_one(const char *self, const char *path)
 	    "img2sixel", "chafa -f sixels", "chafa -f symbols" };
 	/* Whom each is measured against. */
 	const int	 base[5] = { -1, -1, 0, 0, 1 };
-	double		 t[5][BENCH_ROUNDS], med[5];
+	double		 t[5][BENCH_ROUNDS], med[5], mae[5];
 	size_t		 bytes[5];
+	struct buf	 out = { 0 };
 	char		*cause;
 	uint8_t		*rgb;
 	int		 w, h, r, k, ok[5] = { 1, 1, 1, 1, 1 };
 
 	if ((rgb = imgio_load(path, &w, &h, &cause)) == NULL)
 		fatalx("%s", cause);
-	free(rgb);
-	/* chafa's pixel formats take cells of 8x4 pixels when no terminal
-	 * says otherwise: this gives the image's own size. */
-	snprintf(sixsize, sizeof sixsize, "%dx%d", w / 8, h / 4);
+	/* With no terminal to ask, chafa takes cells of 8x8 pixels when
+	 * told a font ratio of 1: this gives the image's own size. */
+	snprintf(sixsize, sizeof sixsize, "%dx%d", w / 8, h / 8);
 	snprintf(symsize, sizeof symsize, "%dx%d", w / 4, h / 8);
 	snprintf(cols, sizeof cols, "%d", w / 4);
 
 	for (r = 0; r < BENCH_ROUNDS; r++) {
 		for (k = 0; k < 5; k++) {
-			t[k][r] = bench_spawn(cmds[k], &bytes[k]);
+			t[k][r] = bench_spawn(cmds[k], &out);
 			if (t[k][r] < 0)
 				ok[k] = 0;
+			bytes[k] = out.len;
+			if (r == 0)
+				mae[k] = bench_quality(&out, rgb, w, h);
 		}
 	}
+	buf_free(&out);
+	free(rgb);
 	printf("%s (%dx%d), whole processes, median of %d alternating "
 	    "rounds:\n", path, w, h, BENCH_ROUNDS);
 	for (k = 0; k < 5; k++) {
@@ -289,14 +325,19 @@ bench_peers_one(const char *self, const char *path)
 			continue;
 		}
 		med[k] = bench_median(t[k], BENCH_ROUNDS);
-		printf("  %-18s %8.2f ms %8zu bytes", names[k], med[k],
+		printf("  %-18s %7.2f ms %7zu bytes", names[k], med[k],
 		    bytes[k]);
+		if (mae[k] >= 0)
+			printf(" error %4.2f", mae[k]);
+		else
+			printf("           ");
 		if (base[k] >= 0 && ok[base[k]])
-			printf("   %5.2fx %s", med[k] / med[base[k]],
+			printf("  %5.2fx %s", med[k] / med[base[k]],
 			    names[base[k]]);
 		printf("\n");
 	}
-	printf("  (blocks and symbols: %s cells of half blocks, 24-bit)\n",
+	printf("  (blocks and symbols: %s cells of half blocks, 24-bit;\n"
+	    "  error: mean absolute per channel of the decoded sixel image)\n",
 	    symsize);
 }
 
