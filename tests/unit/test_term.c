@@ -75,6 +75,52 @@ da1_partial_or_absent_is_refused(void **state)
 	assert_int_equal(sixel, -1);
 }
 
+/* Every cut of a reply is refused; the whole one is taken. */
+static void
+every_prefix_of_a_reply_is_partial(void **state)
+{
+	const char	r[] = "\033[6;16;8t\033[?1016;1$y\033[?64;4c";
+	size_t		n;
+	int		v, w, h;
+
+	for (n = 0; n < sizeof r - 1; n++) {
+		assert_int_equal(term_parse_da1(r, n, &v), -1);
+		if (n < 9)
+			assert_int_equal(term_parse_cellsize(r, n, &w, &h), -1);
+		if (n < 20)
+			assert_int_equal(term_parse_decrqm(r, n, 1016, &v),
+			    -1);
+	}
+	assert_int_equal(term_parse_da1(r, n, &v), 0);
+	assert_int_equal(term_parse_cellsize(r, 9, &w, &h), 0);
+	assert_int_equal(term_parse_decrqm(r, 20, 1016, &v), 0);
+}
+
+/* Random bytes, with many ESC [ in them: no parser reads past the end
+ * (the sanitizer build checks) and none takes junk for a reply. */
+static void
+random_junk_never_parses_as_da1(void **state)
+{
+	char		 b[64];
+	const char	 alpha[] = "\033[?;$0123456789tcy4";
+	unsigned	 seed = 1;
+	int		 i, j, n, v, w, h;
+
+	for (i = 0; i < 20000; i++) {
+		n = (int)(rand_r(&seed) % sizeof b);
+		for (j = 0; j < n; j++)
+			b[j] = alpha[rand_r(&seed) % (sizeof alpha - 1)];
+		if (term_parse_da1(b, n, &v) == 0) {
+			assert_true(v == 0 || v == 1);
+			assert_non_null(memmem(b, n, "\033[?", 3));
+		}
+		if (term_parse_cellsize(b, n, &w, &h) == 0)
+			assert_true(w > 0 && h > 0);
+		term_parse_textsize(b, n, &w, &h);
+		term_parse_decrqm(b, n, 1016, &v);
+	}
+}
+
 static void
 cellsize_parsed_and_text_area_told_apart(void **state)
 {
@@ -321,6 +367,8 @@ main(void)
 		cmocka_unit_test(da1_without_4_means_no_sixel),
 		cmocka_unit_test(da1_found_among_junk_and_other_replies),
 		cmocka_unit_test(da1_partial_or_absent_is_refused),
+		cmocka_unit_test(every_prefix_of_a_reply_is_partial),
+		cmocka_unit_test(random_junk_never_parses_as_da1),
 		cmocka_unit_test(cellsize_parsed_and_text_area_told_apart),
 		cmocka_unit_test(cellsize_bad_replies_refused),
 		cmocka_unit_test(decrqm_reply_parsed),
