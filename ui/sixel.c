@@ -63,8 +63,6 @@ struct sixel_enc {
 	int		 width;
 };
 
-static int	sixel_sort_axis;
-
 /* Create an encoder; its buffers are reused frame after frame. */
 struct sixel_enc *
 sixel_enc_new(void)
@@ -114,17 +112,6 @@ sixel_bin_axis(int bin, int axis)
 	return ((bin >> (10 - 5 * axis)) & 31);
 }
 
-static int
-sixel_cmp_bins(const void *a, const void *b)
-{
-	int	x = *(const uint16_t *)a, y = *(const uint16_t *)b;
-	int	d;
-
-	d = sixel_bin_axis(x, sixel_sort_axis) -
-	    sixel_bin_axis(y, sixel_sort_axis);
-	return (d != 0 ? d : x - y);
-}
-
 /* Recompute a box's bounds and pixel count from its bins. */
 static void
 sixel_box_shrink(struct sixel_enc *se, struct sixel_box *box)
@@ -165,31 +152,45 @@ sixel_box_axis(const struct sixel_box *box, int *len)
 }
 
 /*
- * Split a box at the pixel-weighted median of its widest side.  Returns
- * -1 if it holds a single bin.
+ * Split a box at the pixel-weighted median of its widest side: count its
+ * pixels by value on that side, find the median value (below the top, so
+ * that neither half is empty) and partition the bins around it.  Returns
+ * -1 if the box holds a single bin.
  */
 static int
 sixel_box_split(struct sixel_enc *se, struct sixel_box *box,
     struct sixel_box *new)
 {
-	uint32_t	half, acc = 0;
-	int		axis, len, i;
+	uint32_t	 by[32], half, acc = 0;
+	uint16_t	*b = se->bins + box->first, t;
+	int		 axis, len, i, j, v;
 
 	if (box->n < 2)
 		return (-1);
 	axis = sixel_box_axis(box, &len);
-	sixel_sort_axis = axis;
-	qsort(se->bins + box->first, box->n, sizeof *se->bins,
-	    sixel_cmp_bins);
+	memset(by, 0, sizeof by);
+	for (i = 0; i < box->n; i++)
+		by[sixel_bin_axis(b[i], axis)] += se->count[b[i]];
 	half = box->count / 2;
-	for (i = 0; i < box->n - 2; i++) {
-		acc += se->count[se->bins[box->first + i]];
+	for (v = box->lo[axis]; v < box->hi[axis] - 1; v++) {
+		acc += by[v];
 		if (acc >= half)
 			break;
 	}
-	new->first = box->first + i + 1;
-	new->n = box->n - i - 1;
-	box->n = i + 1;
+
+	/* Bins with value <= v first. */
+	for (i = 0, j = box->n - 1; i <= j; ) {
+		if (sixel_bin_axis(b[i], axis) <= v)
+			i++;
+		else {
+			t = b[i];
+			b[i] = b[j];
+			b[j--] = t;
+		}
+	}
+	new->first = box->first + i;
+	new->n = box->n - i;
+	box->n = i;
 	sixel_box_shrink(se, box);
 	sixel_box_shrink(se, new);
 	return (0);
