@@ -190,17 +190,28 @@ term_parse_decrqm(const char *buf, size_t len, int mode, int *state)
 	return (-1);
 }
 
-/* Facts from the environment. */
+/*
+ * Facts from the environment.  $TMUX is set inside tmux, but not across
+ * ssh from inside it, where TERM still says tmux or screen (GNU screen
+ * passes no sixel either).  24-bit colour: $COLORTERM, or a TERM of the
+ * -direct kind.
+ */
 static void
 term_probe_env(struct term *term)
 {
-	const char	*s;
+	const char	*s, *t;
+	size_t		 len;
 
 	s = getenv("TMUX");
-	term->in_tmux = (s != NULL && *s != '\0');
+	t = getenv("TERM");
+	term->in_tmux = (s != NULL && *s != '\0') || (t != NULL &&
+	    (strncmp(t, "tmux", 4) == 0 || strncmp(t, "screen", 6) == 0));
 	s = getenv("COLORTERM");
 	term->truecolor = (s != NULL &&
 	    (strcmp(s, "truecolor") == 0 || strcmp(s, "24bit") == 0));
+	if (t != NULL && (len = strlen(t)) > 7 &&
+	    strcmp(t + len - 7, "-direct") == 0)
+		term->truecolor = 1;
 }
 
 /* Read from fd until a DA1 reply is in reply or the timeout passes. */

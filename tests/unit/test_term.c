@@ -257,6 +257,7 @@ probe_asks_cell_size_when_kernel_has_none(void **state)
 	double		 t0;
 
 	unsetenv("TMUX");
+	setenv("TERM", "xterm-256color", 1);
 	setenv("COLORTERM", "truecolor", 1);
 	slave = open_pty(&master, 100, 40, 0, 0);
 	pid = fake_terminal(master, "\033[6;18;9t\033[?1016;2$y"
@@ -287,6 +288,7 @@ probe_uses_kernel_pixels_and_env(void **state)
 	int		 master, slave, status;
 
 	setenv("TMUX", "/tmp/tmux-0/default,1,0", 1);
+	setenv("TERM", "xterm-256color", 1);
 	unsetenv("COLORTERM");
 	slave = open_pty(&master, 80, 24, 800, 480);
 	pid = fake_terminal(master, "\033[?62;22c");
@@ -303,6 +305,29 @@ probe_uses_kernel_pixels_and_env(void **state)
 	close(slave);
 	close(master);
 	unsetenv("TMUX");
+}
+
+static void
+probe_sees_tmux_through_ssh_by_term(void **state)
+{
+	struct term	 t;
+	pid_t		 pid;
+	int		 master, slave, status;
+
+	unsetenv("TMUX");
+	unsetenv("COLORTERM");
+	setenv("TERM", "tmux-direct", 1);
+	slave = open_pty(&master, 80, 24, 800, 480);
+	pid = fake_terminal(master, "\033[?63;4c");
+	assert_int_equal(term_probe(&t, slave, NULL), 0);
+	assert_int_equal(t.sixel, 1);
+	assert_int_equal(t.in_tmux, 1);
+	assert_int_equal(t.truecolor, 1);
+	assert_int_equal(term_choose(&t, GRAPHICS_AUTO), GRAPHICS_BLOCKS);
+	waitpid(pid, &status, 0);
+	close(slave);
+	close(master);
+	setenv("TERM", "xterm-256color", 1);
 }
 
 static void
@@ -375,6 +400,7 @@ main(void)
 		cmocka_unit_test(choose_sixel_only_where_it_works),
 		cmocka_unit_test(probe_asks_cell_size_when_kernel_has_none),
 		cmocka_unit_test(probe_uses_kernel_pixels_and_env),
+		cmocka_unit_test(probe_sees_tmux_through_ssh_by_term),
 		cmocka_unit_test(probe_falls_back_to_text_area),
 		cmocka_unit_test(probe_survives_a_silent_terminal),
 		cmocka_unit_test(probe_refuses_a_non_terminal),
