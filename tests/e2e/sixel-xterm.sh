@@ -46,6 +46,8 @@ until [ -e /tmp/.X11-unix/X$n ]; do
 	[ $i -gt 100 ] && { cat "$tmp/xvfb.log"; echo "Xvfb did not start"; exit 1; }
 done
 export DISPLAY=:$n
+# xterm sets TERM; a tmux the tests run in must not leak into it.
+unset TMUX STY
 
 # run NAME SHOT [showframe options]: draw, shoot, compare.
 run() {
