@@ -30,21 +30,17 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# A free display: no lock file and no socket.
-n=91
-while [ -e /tmp/.X$n-lock ] || [ -e /tmp/.X11-unix/X$n ]; do
-	n=$((n + 1))
-	[ $n -gt 150 ] && { echo "no free X display"; exit 1; }
-done
-Xvfb :$n -screen 0 1024x768x24 -nolisten tcp -nolisten inet6 \
-    >"$tmp/xvfb.log" 2>&1 &
+# Xvfb picks a free display itself (-displayfd) and says which; no TCP.
+Xvfb -displayfd 3 -screen 0 1024x768x24 -nolisten tcp -nolisten inet6 \
+    3>"$tmp/display" >"$tmp/xvfb.log" 2>&1 &
 xpid=$!
 i=0
-until [ -e /tmp/.X11-unix/X$n ]; do
+until [ -s "$tmp/display" ]; do
 	sleep 0.1
 	i=$((i + 1))
 	[ $i -gt 100 ] && { cat "$tmp/xvfb.log"; echo "Xvfb did not start"; exit 1; }
 done
+n=$(cat "$tmp/display")
 export DISPLAY=:$n
 # xterm sets TERM; a tmux the tests run in must not leak into it.
 unset TMUX STY
