@@ -21,7 +21,10 @@
  * Screen safety: the image is cut to a multiple of 6 rows and the final
  * graphics newline ('-') is removed, so the cursor never moves below the
  * image's last band and the screen cannot scroll when the image ends on
- * the row above the last.  The cursor is saved before (DECSC), placed at
+ * the row above the last.  Sixel display mode (DECSDM, which would pin
+ * images to the top-left corner and never scroll) is left alone: terminals
+ * disagree about which of its two states is which, and a scrolling image
+ * placed at the cursor behaves the same everywhere.  The cursor is saved before (DECSC), placed at
  * the image's cell, and restored after (DECRC): terminals disagree about
  * where it is left after an image.
  */
