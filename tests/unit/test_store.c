@@ -201,6 +201,29 @@ newer_version_is_refused_and_unchanged(void **state)
 	free(before);
 	free(after);
 	free(path);
+
+	/* In WAL mode too, and no WAL or shared memory file appears. */
+	path = scratch("newwal.s4lab");
+	st = store_open(path, STORE_CREATE, &cause);
+	assert_non_null(st);
+	store_close(st);
+	raw_exec(path, "PRAGMA user_version = 2");
+	before = slurp(path, &blen);
+	assert_null(store_open(path, 0, &cause));
+	assert_non_null(strstr(cause, "newer"));
+	free(cause);
+	after = slurp(path, &alen);
+	assert_int_equal(alen, blen);
+	assert_memory_equal(before, after, blen);
+	xasprintf(&wal, "%s-wal", path);
+	assert_int_equal(access(wal, F_OK), -1);
+	free(wal);
+	xasprintf(&wal, "%s-shm", path);
+	assert_int_equal(access(wal, F_OK), -1);
+	free(wal);
+	free(before);
+	free(after);
+	free(path);
 }
 
 static void
