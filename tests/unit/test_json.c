@@ -165,7 +165,8 @@ mutations_never_crash(void **state)
 		memcpy(buf, doc, sizeof doc);
 		for (k = 0; k < 1 + i % 4; k++) {
 			seed = seed * 1103515245 + 12345;
-			buf[(seed >> 8) % (sizeof doc - 1)] = (char)(seed >> 24);
+			buf[(seed >> 8) % (sizeof doc - 1)] =
+			    (char)(seed >> 24);
 		}
 		cause = NULL;
 		j = json_parse(buf, sizeof doc - 1, &cause);
