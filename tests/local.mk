@@ -71,6 +71,11 @@ noinst_PROGRAMS += \
 	$(NULL)
 tests_bench_bench_import_SOURCES = tests/bench/bench_import.c
 tests_bench_bench_import_LDADD = $(LDADD_ALL)
+noinst_PROGRAMS += \
+	tests/bench/bench_store \
+	$(NULL)
+tests_bench_bench_store_SOURCES = tests/bench/bench_store.c
+tests_bench_bench_store_LDADD = $(LDADD_ALL)
 bench: $(noinst_PROGRAMS) src/s4lab
 	S4LAB='$(abs_top_builddir)/src/s4lab' top_srcdir='$(abs_top_srcdir)' \
 	    top_builddir='$(abs_top_builddir)' \
