@@ -24,9 +24,9 @@
  * the row above the last.  Sixel display mode (DECSDM, which would pin
  * images to the top-left corner and never scroll) is left alone: terminals
  * disagree about which of its two states is which, and a scrolling image
- * placed at the cursor behaves the same everywhere.  The cursor is saved before (DECSC), placed at
- * the image's cell, and restored after (DECRC): terminals disagree about
- * where it is left after an image.
+ * placed at the cursor behaves the same everywhere.  The cursor is saved
+ * before (DECSC), placed at the image's cell, and restored after (DECRC):
+ * terminals disagree about where it is left after an image.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -263,9 +263,10 @@ sixel_palette(struct sixel_enc *se, const struct frame *fr, int h)
 			for (j = 0; j < 3; j++)
 				s[j] += se->sum[bin * 3 + j];
 		}
-		for (j = 0; j < 3; j++)
-			se->palette[b * 3 + j] = c ? (uint8_t)((s[j] + c / 2) / c)
-			    : 0;
+		for (j = 0; j < 3; j++) {
+			se->palette[b * 3 + j] = c == 0 ? 0 :
+			    (uint8_t)((s[j] + c / 2) / c);
+		}
 	}
 	se->ncolours = nboxes;
 }
