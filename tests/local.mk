@@ -59,6 +59,7 @@ TESTS += \
 	tests/unit/test_compose \
 	tests/unit/test_render \
 	tests/e2e/sixel-xterm.sh \
+	tests/e2e/blocks-tmux.sh \
 	tests/unit/test_store \
 	tests/unit/test_classes \
 	tests/unit/test_json \
