@@ -22,7 +22,8 @@ static const char *cmd_import_options[] = {
 };
 
 const struct cmd_entry cmd_import_entry = {
-	"import", "PROJECT PATH...",
+	"import",
+	"[--masks DIR] [--max-pixels N] [--user NAME] PROJECT PATH...",
 	"cut JPEG and PNG scenes into tiles and add them to a project",
 	cmd_import_options, cmd_import_exec
 };
@@ -58,16 +59,14 @@ cmd_import_files(struct store *st, const struct import_list *l,
 	for (i = 0; i < l->n; i++) {
 		cause = NULL;
 		mask_path = NULL;
-		if (masks != NULL) {
+		if (masks != NULL)
 			mask_path = import_mask_path(masks, &l->item[i]);
-			if (mask_path == NULL)
-				is->nomask++;
-		}
 		if (import_file(st, l->item[i].path, mask_path, cl, io, is,
 		    &cause) != 0) {
 			cmd_import_error(pg.tty, cause);
 			is->failed++;
-		}
+		} else if (masks != NULL && mask_path == NULL)
+			is->nomask++;
 		free(cause);
 		free(mask_path);
 		progress_set(&pg, (double)(i + 1));
@@ -84,7 +83,8 @@ cmd_import_summary(const struct import_stats *is, const char *masks)
 	    (intmax_t)is->tiles, (intmax_t)is->lossless,
 	    (intmax_t)is->labelled);
 	if (is->duplicate != 0)
-		printf("; %jd identical tiles skipped", (intmax_t)is->duplicate);
+		printf("; %jd identical tiles skipped",
+		    (intmax_t)is->duplicate);
 	if (is->known != 0)
 		printf("; %d file%s already in the project", is->known,
 		    is->known == 1 ? "" : "s");

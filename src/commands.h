@@ -4,6 +4,6 @@
  */
 CMD(version)
 CMD(init)
-CMD(stats)
 CMD(import)
+CMD(stats)
 CMD(export)

@@ -11,14 +11,14 @@ libs4core_a_SOURCES = \
 	src/progress.c \
 	src/xdg.c \
 	src/sha256.c \
-	src/store-int.h \
-	src/store.c \
-	src/json.c \
-	src/classes.c \
 	src/image.c \
 	src/image-int.h \
 	src/maskio.c \
 	src/import.c \
+	src/store-int.h \
+	src/store.c \
+	src/json.c \
+	src/classes.c \
 	src/export.c \
 	$(NULL)
 
@@ -27,8 +27,8 @@ src_s4lab_SOURCES = \
 	src/main.c \
 	src/commands.h \
 	src/cmd-init.c \
-	src/cmd-stats.c \
 	src/cmd-import.c \
+	src/cmd-stats.c \
 	src/cmd-export.c \
 	$(NULL)
 src_s4lab_LDADD = $(LDADD_ALL)

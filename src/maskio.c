@@ -52,7 +52,7 @@ struct mask_bad {
 	uint32_t	 value[MASK_BAD_KEPT];
 	uint64_t	 count[MASK_BAD_KEPT];
 	int		 x[MASK_BAD_KEPT], y[MASK_BAD_KEPT];
-	uint64_t	 others;	/* pixels of values past MASK_BAD_KEPT */
+	uint64_t	 others;	/* pixels of the values not kept */
 };
 
 /* The raw samples of a mask PNG, before mapping. */
@@ -135,20 +135,9 @@ mask_bad_cause(const struct mask_bad *mb, const char *name, int colour,
 static int
 mask_colour_class(const struct classes *cl, uint32_t rgb)
 {
-	uint8_t	 r = rgb >> 16, g = rgb >> 8, b = rgb;
-	int	 i;
+	uint8_t	 c[3] = { rgb >> 16, rgb >> 8, rgb };
 
-	for (i = 0; i < cl->n; i++) {
-		if (cl->c[i].rgb[0] == r && cl->c[i].rgb[1] == g &&
-		    cl->c[i].rgb[2] == b)
-			return (i);
-	}
-	for (i = 0; i < cl->nvoid; i++) {
-		if (cl->void_rgb[i][0] == r && cl->void_rgb[i][1] == g &&
-		    cl->void_rgb[i][2] == b)
-			return (MASK_VOID);
-	}
-	return (-1);
+	return (classes_by_rgb(cl, c));
 }
 
 /* The class of an index value: itself, MASK_VOID, or -1. */

@@ -44,9 +44,10 @@ classes_test(struct classes *cl)
 static void
 classes_samples(struct classes *cl)
 {
-	static const uint8_t	 rgb[5][3] = { { 0x84, 0x29, 0xf6 },
-				    { 0x3c, 0x10, 0x98 }, { 0x6e, 0xc1, 0xe4 },
-				    { 0xfe, 0xdd, 0x3a }, { 0xe2, 0xa9, 0x29 } };
+	static const uint8_t	 rgb[5][3] = {
+		{ 0x84, 0x29, 0xf6 }, { 0x3c, 0x10, 0x98 }, { 0x6e, 0xc1, 0xe4 },
+		{ 0xfe, 0xdd, 0x3a }, { 0xe2, 0xa9, 0x29 }
+	};
 	int			 i;
 
 	memset(cl, 0, sizeof *cl);
@@ -407,6 +408,57 @@ bad_rle_is_refused(void **state)
 	free(c);
 }
 
+/* Damaged masks and counts strings: refused or read, never a crash. */
+static void
+mutated_masks_and_strings_never_crash(void **state)
+{
+	static const char	*files[] = { CASES "C21-mask-void.png",
+				    CASES "C16-mask-gray16.png",
+				    CASES "C16-mask-rgb-class-colours.png",
+				    SAMPLES "tile2_image_part_004.png" };
+	struct classes		 cl;
+	unsigned char		*buf, *copy;
+	uint8_t			*mask;
+	uint32_t		*counts;
+	size_t			 len, cut, f, n;
+	char			*cause, s[32];
+	int			 i, k, w, h;
+
+	classes_test(&cl);
+	srandom(99);
+	for (f = 0; f < sizeof files / sizeof files[0]; f++) {
+		assert_non_null(buf = read_file(files[f], &len, 0, NULL));
+		copy = xmalloc(len);
+		for (i = 0; i < 150; i++) {
+			memcpy(copy, buf, len);
+			cut = (i % 3 == 0) ? 1 + random() % len : len;
+			for (k = 0; i % 3 != 0 && k < 1 + i % 4; k++)
+				copy[8 + random() % (len - 8)] = random();
+			cause = NULL;
+			mask = mask_decode("m.png", copy, cut, &cl, 4000000,
+			    &w, &h, &cause);
+			if (mask == NULL) {
+				assert_non_null(cause);
+				free(cause);
+			} else
+				free(mask);
+		}
+		free(copy);
+		free(buf);
+	}
+	for (i = 0; i < 2000; i++) {
+		for (k = 0; k < (int)sizeof s - 1; k++)
+			s[k] = 40 + random() % 80;
+		s[random() % sizeof s] = '\0';
+		s[sizeof s - 1] = '\0';
+		cause = NULL;
+		if (mask_rle_from_string(s, &counts, &n, &cause) == 0)
+			free(counts);
+		else
+			free(cause);
+	}
+}
+
 int
 main(void)
 {
@@ -424,6 +476,7 @@ main(void)
 		cmocka_unit_test(rle_matches_a_hand_derived_answer),
 		cmocka_unit_test(rle_round_trips_random_masks),
 		cmocka_unit_test(bad_rle_is_refused),
+		cmocka_unit_test(mutated_masks_and_strings_never_crash),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
