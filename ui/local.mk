@@ -2,4 +2,5 @@
 noinst_LIBRARIES += libs4ui.a
 libs4ui_a_SOURCES = \
 	ui/ui.h \
+	ui/tools.c \
 	$(NULL)

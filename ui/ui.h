@@ -119,6 +119,33 @@ void		 blocks_encode(const struct frame *, int, int, int,
 		     struct buf *);
 
 /* ------------------------------------------------------------------ */
+/* tools.c: painting on a mask (w x h bytes), and undo/redo. */
+
+struct tools_undo;
+
+/* Each returns the number of pixels it changed. */
+size_t		 tools_stamp(uint8_t *, int, int, int, int, int, uint8_t);
+size_t		 tools_line(uint8_t *, int, int, int, int, int, int, int,
+		     uint8_t);
+size_t		 tools_fill(uint8_t *, int, int, int, int, uint8_t);
+/* Pixels per value: counts has 256 entries. */
+void		 tools_count(const uint8_t *, int, int, size_t *);
+
+/* An undo stack of rectangle diffs, bounded in bytes (0: 64 MiB). */
+struct tools_undo *tools_undo_new(size_t);
+void		 tools_undo_free(struct tools_undo *);
+void		 tools_undo_clear(struct tools_undo *);
+size_t		 tools_undo_bytes(const struct tools_undo *);
+int		 tools_can_undo(const struct tools_undo *);
+int		 tools_can_redo(const struct tools_undo *);
+/* Record before -> after; 0 if they are equal (nothing recorded). */
+int		 tools_undo_push(struct tools_undo *, const uint8_t *,
+		     const uint8_t *, int, int);
+/* Apply to the mask; 0 if there was nothing to undo or redo. */
+int		 tools_undo(struct tools_undo *, uint8_t *, int, int);
+int		 tools_redo(struct tools_undo *, uint8_t *, int, int);
+
+/* ------------------------------------------------------------------ */
 /* tui.c: s4lab label. */
 
 struct tui_options {
