@@ -6,6 +6,7 @@ TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 check_PROGRAMS += \
 	tests/unit/test_util \
 	tests/unit/test_tools \
+	tests/unit/test_keys \
 	$(NULL)
 tests_unit_test_util_SOURCES = tests/unit/test_util.c
 tests_unit_test_util_CFLAGS = $(TEST_CFLAGS)
@@ -13,10 +14,14 @@ tests_unit_test_util_LDADD = $(TEST_LDADD)
 tests_unit_test_tools_SOURCES = tests/unit/test_tools.c
 tests_unit_test_tools_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_tools_LDADD = $(TEST_LDADD)
+tests_unit_test_keys_SOURCES = tests/unit/test_keys.c
+tests_unit_test_keys_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_keys_LDADD = $(TEST_LDADD)
 
 TESTS += \
 	tests/unit/test_util \
 	tests/unit/test_tools \
+	tests/unit/test_keys \
 	$(NULL)
 
 EXTRA_DIST += tests/data tests/e2e tests/bench

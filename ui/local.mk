@@ -3,4 +3,6 @@ noinst_LIBRARIES += libs4ui.a
 libs4ui_a_SOURCES = \
 	ui/ui.h \
 	ui/tools.c \
+	ui/keys.c \
+	ui/tui-int.h \
 	$(NULL)
