@@ -33,3 +33,7 @@ bench: $(noinst_PROGRAMS) src/s4lab
 	    top_builddir='$(abs_top_builddir)' \
 	    $(SHELL) $(srcdir)/tests/bench/run.sh
 .PHONY: bench
+
+TESTS += \
+	tests/e2e/cli.sh \
+	$(NULL)
