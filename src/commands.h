@@ -3,3 +3,5 @@
  * cmd-NAME.c defines cmd_NAME_entry.
  */
 CMD(version)
+CMD(init)
+CMD(stats)

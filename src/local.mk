@@ -1,6 +1,9 @@
 # src/: the core (store, images, masks, import, export, jobs) as a library,
 # and the command line on top of it.
 noinst_LIBRARIES += libs4core.a
+# zlib compresses masks in the project file (store.c).
+AM_CFLAGS += $(ZLIB_CFLAGS)
+LDADD_ALL += $(ZLIB_LIBS)
 libs4core_a_SOURCES = \
 	src/s4lab.h \
 	src/util.c \
@@ -8,11 +11,17 @@ libs4core_a_SOURCES = \
 	src/progress.c \
 	src/xdg.c \
 	src/sha256.c \
+	src/store-int.h \
+	src/store.c \
+	src/json.c \
+	src/classes.c \
 	$(NULL)
 
 bin_PROGRAMS += src/s4lab
 src_s4lab_SOURCES = \
 	src/main.c \
 	src/commands.h \
+	src/cmd-init.c \
+	src/cmd-stats.c \
 	$(NULL)
 src_s4lab_LDADD = $(LDADD_ALL)

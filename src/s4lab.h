@@ -136,6 +136,40 @@ const char	*samples_dir(void);
 int		 mkdir_p(const char *, char **);
 
 /* ------------------------------------------------------------------ */
+/* json.c: a strict JSON reader into a tree, and string output. */
+
+enum json_type {
+	JSON_NULL,
+	JSON_BOOL,
+	JSON_NUMBER,
+	JSON_STRING,
+	JSON_ARRAY,
+	JSON_OBJECT
+};
+
+struct json {
+	enum json_type	  type;
+	char		 *key;		/* member of an object: its key */
+	int		  boolean;
+	double		  number;
+	int		  is_integer;	/* no fraction or exponent, fits */
+	int64_t		  integer;
+	char		 *string;	/* UTF-8, NUL-terminated, no NUL */
+	size_t		  len;
+	struct json	**items;	/* array items or object members */
+	size_t		  n;
+};
+
+/* Parse JSON text; NULL with "line L column C: ..." as cause. */
+struct json	*json_parse(const char *, size_t, char **);
+void		 json_free(struct json *);
+const struct json *json_get(const struct json *, const char *);
+const struct json *json_at(const struct json *, size_t);
+const char	*json_get_string(const struct json *, const char *);
+int		 json_get_int(const struct json *, const char *, int64_t *);
+void		 json_write_string(FILE *, const char *);
+
+/* ------------------------------------------------------------------ */
 /* classes.c: class schemes. */
 
 #define MASK_VOID	255	/* not labelled: ignored by training, metrics */
@@ -235,16 +269,28 @@ int		 store_tile_ids(struct store *, int, int64_t **, size_t *,
 		     char **);
 int		 store_tile_set_state(struct store *, int64_t, int,
 		     const char *, char **);
+/* Tiles in a state (TILE_*; -1: all), -1 on error. */
+int64_t		 store_tile_count(struct store *, int);
 
 /*
  * Labels: a mask is t->w * t->h bytes.  store_label_get returns 1 and
  * fills mask with MASK_VOID when the tile has no label yet.
- * store_label_put commits a new revision and a history row in one
- * transaction.
+ * store_label_put(st, tile, mask, len, author, action, cause) commits
+ * a new revision and a history row holding the mask (action: "paint",
+ * "fill", "import"...; NULL is "edit") in one transaction, or inside the
+ * caller's own store_begin/store_commit.
  */
 int		 store_label_get(struct store *, int64_t, uint8_t *, size_t,
 		     char **);
 int		 store_label_put(struct store *, int64_t, const uint8_t *,
 		     size_t, const char *, const char *, char **);
+/*
+ * Masks as stored (labels, predictions, history): zlib.  mask_pack
+ * mallocs *out; mask_unpack fails unless exactly len bytes come out.
+ */
+int		 mask_pack(const uint8_t *, size_t, unsigned char **,
+		     size_t *);
+int		 mask_unpack(const unsigned char *, size_t, uint8_t *, size_t,
+		     char **);
 
 #endif /* S4LAB_H */

@@ -7,6 +7,9 @@ check_PROGRAMS += \
 	tests/unit/test_util \
 	tests/unit/test_tools \
 	tests/unit/test_keys \
+	tests/unit/test_store \
+	tests/unit/test_classes \
+	tests/unit/test_json \
 	$(NULL)
 tests_unit_test_util_SOURCES = tests/unit/test_util.c
 tests_unit_test_util_CFLAGS = $(TEST_CFLAGS)
@@ -17,11 +20,24 @@ tests_unit_test_tools_LDADD = $(TEST_LDADD)
 tests_unit_test_keys_SOURCES = tests/unit/test_keys.c
 tests_unit_test_keys_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_keys_LDADD = $(TEST_LDADD)
+tests_unit_test_store_SOURCES = tests/unit/test_store.c
+tests_unit_test_store_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_store_LDADD = $(TEST_LDADD)
+tests_unit_test_classes_SOURCES = tests/unit/test_classes.c
+tests_unit_test_classes_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_classes_LDADD = $(TEST_LDADD)
+tests_unit_test_json_SOURCES = tests/unit/test_json.c
+tests_unit_test_json_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_json_LDADD = $(TEST_LDADD)
 
 TESTS += \
+	tests/e2e/init-stats.sh \
 	tests/unit/test_util \
 	tests/unit/test_tools \
 	tests/unit/test_keys \
+	tests/unit/test_store \
+	tests/unit/test_classes \
+	tests/unit/test_json \
 	$(NULL)
 
 EXTRA_DIST += tests/data tests/e2e tests/bench
