@@ -1,0 +1,190 @@
+#!/bin/sh
+# s4lab label driven in a private tmux server, with the half-block renderer:
+# the status line and the help screen read right; keys paint, undo, redo,
+# fill and mark done; the stored mask is exactly what the keys paint, as
+# tests/e2e/tui-expect.py computes it on its own; reopening shows the tile
+# done; kill -9 mid-stroke loses nothing committed; a second TUI sees the
+# first one's label; the terminal is given back on quit and on SIGTERM.
+set -u
+
+command -v tmux >/dev/null 2>&1 || { echo "no tmux"; exit 77; }
+command -v python3 >/dev/null 2>&1 || { echo "no python3"; exit 77; }
+command -v convert >/dev/null 2>&1 || { echo "no ImageMagick"; exit 77; }
+
+tool="$top_builddir/tests/tools/tuitool"
+expect="$top_srcdir/tests/e2e/tui-expect.py"
+scene=$(ls "$top_srcdir"/samples/images/*.jpg | head -n 1)
+tmp=$(mktemp -d)
+T="tmux -L s4labtest$$ -f /dev/null"
+p="$tmp/p.s4lab"
+
+cleanup()
+{
+	$T kill-server 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+fail()
+{
+	echo "FAIL: $*"
+	echo "--- screen of window ${win:-0}:"
+	$T capture-pane -p -t "${win:-0}" 2>/dev/null | sed 's/\xe2\x96\x80/#/g'
+	exit 1
+}
+
+screen()
+{
+	$T capture-pane -p -t "$win" 2>/dev/null
+}
+
+# Wait (up to 10 s) until the screen of $win shows a fixed string.
+wait_for()
+{
+	i=0
+	while [ $i -lt 100 ]; do
+		screen | grep -qF -- "$1" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	fail "timed out waiting for: $1"
+}
+
+# Send keys to $win, one argument each.
+keys()
+{
+	$T send-keys -t "$win" "$@"
+}
+
+# Start s4lab label in $win with extra arguments; its pid goes to $tmp/pid.$win.
+label()
+{
+	rm -f "$tmp/pid.$win"
+	keys "sh -c 'echo \$\$ > $tmp/pid.$win; exec $S4LAB label" \
+	    " --graphics blocks $*'; echo tui-exit=\$?" Enter
+	wait_for "? help"
+}
+
+check_mask()
+{
+	"$tool" mask "$p" "$1" > "$tmp/got" || fail "tuitool mask $1"
+	shift
+	python3 "$expect" 64 48 "$@" > "$tmp/want" || fail "tui-expect"
+	if ! cmp -s "$tmp/got" "$tmp/want"; then
+		diff "$tmp/want" "$tmp/got" | head -n 20
+		fail "stored mask differs from the painted one"
+	fi
+}
+
+# Restored: no alternate screen, no mouse reporting, a visible cursor.
+check_restored()
+{
+	flags=$($T display -p -t "$win" \
+	    '#{alternate_on} #{mouse_any_flag} #{cursor_flag}')
+	[ "$flags" = "0 0 1" ] || fail "terminal not restored: $flags"
+	wait_for "tuitest\$"
+}
+
+# A project with three 64x48 tiles cut from a sample scene.
+"$S4LAB" init "$p" --preset xbd >/dev/null || fail "init"
+for i in 0 1 2; do
+	convert "$scene" -crop 64x48+$((i * 64))+0 +repage -quality 90 \
+	    "$tmp/t$i.jpg" || fail "convert"
+done
+(cd "$tmp" && "$tool" add "$p" t0.jpg t1.jpg t2.jpg >/dev/null) ||
+    fail "tuitool add"
+
+$T new-session -d -x 100 -y 30 "env PS1='tuitest\$ ' sh" || fail "tmux"
+win=0
+sleep 0.2
+
+# The first tile, its status line, the help screen.
+label --user tester "$p"
+screen | grep -qF "tile 1  t0.jpg +0,0  new  no label | class 1 no-damage" ||
+    fail "status line"
+screen | grep -qF "Queue disagreement    1/3" || fail "side panel queue"
+screen | grep -qF "no-damage" || fail "side panel classes"
+keys "?"
+wait_for "s4lab label: keys"
+for k in "C-r" "Space" "0-9" "move the cursor 16 pixels left"; do
+	screen | grep -qF "$k" || fail "help lists no $k"
+done
+screen | grep -qF "$(printf "\342\226\200")" &&
+    fail "the image shows through the help"
+keys Space
+wait_for "page 2 of 2; any key to close"
+screen | grep -qF "q C-c      save and quit" || fail "help lists no q"
+keys Space
+wait_for "? help"
+screen | grep -qF "s4lab label: keys" && fail "help still shown"
+
+# Paint: a dab, two strokes, an erasing stroke, a fill undone, redone and
+# undone again, a one-pixel dab of class 4.  Then done, then quit.
+set -- Enter l l l l Space l l l l l j j Space 2 H Space K Space \
+    e L Space J Space 3 f u C-r u "[" "[" 4 Enter
+keys "$@"
+wait_for "saved (revision 9)"
+screen | grep -qF "by tester r9" || fail "author and revision"
+keys d
+wait_for "tile 1 done"
+wait_for "tile 2  t1.jpg +0,0  new"
+keys q
+wait_for "tui-exit=0"
+check_restored
+check_mask 1 "$@"
+[ "$("$tool" info "$p" 1)" = "1 9 tester" ] || fail "tile 1 info"
+
+# Reopen: the head of the queue is tile 2; go to tile 1: it is done.
+label --user tester "$p"
+screen | grep -qF "tile 2  t1.jpg" || fail "queue head after done"
+keys g
+wait_for "go to tile id:"
+keys 1 Enter
+wait_for "tile 1  t0.jpg +0,0  done  by tester r9"
+keys q
+wait_for "tui-exit=0"
+
+# kill -9 with a stroke open: the two strokes before it are all there.
+keys clear Enter
+label --user tester "$p"
+set -- Enter J Space L Space
+keys "$@"
+wait_for "saved (revision 2)"
+keys Space h h h h
+wait_for "| painting"
+kill -9 "$(cat "$tmp/pid.$win")"
+wait_for "tui-exit=137"
+check_mask 2 "$@" Space h h h h
+[ "$(sqlite3 "$p" 'pragma integrity_check')" = ok ] || fail "integrity"
+$T new-window -d -t 1 "env PS1='tuitest\$ ' sh"
+$T kill-window -t 0
+win=1
+sleep 0.2
+
+# Two experts: A fills tile 3; B, already open, moves to it and sees it.
+label --user alice --tile 3 "$p"
+$T new-window -d -t 2 "env PS1='tuitest\$ ' sh"
+win=2
+sleep 0.2
+label --user bob --tile 2 "$p"
+win=1
+keys 0 f
+wait_for "fill saved (revision 1)"
+win=2
+keys n
+wait_for "tile 3  t2.jpg +0,0  new  by alice r1"
+screen | grep -qF "background      100.0%" || fail "B sees no fill"
+keys Enter
+wait_for "saved (revision 2)"
+[ "$("$tool" info "$p" 3)" = "0 2 bob" ] || fail "tile 3 info"
+keys q
+wait_for "tui-exit=0"
+check_restored
+
+# SIGTERM: the terminal is given back.
+win=1
+kill -TERM "$(cat "$tmp/pid.$win")"
+wait_for "tui-exit=143"
+check_restored
+echo "ok"
+exit 0
