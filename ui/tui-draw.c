@@ -359,14 +359,13 @@ tui_draw_status(struct tui *tui)
 	int			 hl = strlen(hint);
 
 	if (t->revision > 0)
-		snprintf(who, sizeof who, "by %s r%d", tui->author,
-		    t->revision);
+		snprintf(who, sizeof who, "%s r%d", tui->author, t->revision);
 	else
 		snprintf(who, sizeof who, "no label");
 	if (tui->eraser)
 		snprintf(tool, sizeof tool, "eraser");
 	else
-		snprintf(tool, sizeof tool, "class %d %s", tui->cls,
+		snprintf(tool, sizeof tool, "%d %s", tui->cls,
 		    tui->names[tui->cls]);
 	if (tui->pen)
 		saved = "painting";
@@ -374,10 +373,11 @@ tui_draw_status(struct tui *tui)
 		saved = "NOT SAVED";
 	else
 		saved = "saved";
-	snprintf(line, sizeof line, " tile %lld  %s +%d,%d  %s  %s | %s  "
-	    "brush %d  at %d,%d | %s", (long long)t->id, tui->source, t->x,
-	    t->y, tui_draw_state_name(t->state), who, tool, v->brush,
-	    v->cur_x, v->cur_y, saved);
+	/* Most wanted first: what is cut on a narrow screen is the end. */
+	snprintf(line, sizeof line, " tile %lld  %s  %s | %s  brush %d  "
+	    "%d,%d | %s +%d,%d  %s", (long long)t->id,
+	    tui_draw_state_name(t->state), saved, tool, v->brush, v->cur_x,
+	    v->cur_y, tui->source, t->x, t->y, who);
 	attron(A_REVERSE);
 	mvhline(l->status_row, 0, ' ', l->cols);
 	tui_draw_text(l->status_row, 0, l->cols - hl - 1, line);

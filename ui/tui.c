@@ -425,18 +425,22 @@ tui_save(struct tui *tui, const char *what, int record)
 	struct tile	*t = &tui->t;
 	char		*cause = NULL;
 	size_t		 n = (size_t)t->w * t->h;
+	double		 start;
 
 	if (record && !tools_undo_push(tui->undo, tui->snap, tui->mask, t->w,
 	    t->h))
 		return;
 	tools_count(tui->mask, t->w, t->h, tui->counts);
 	tui_changed(tui);
+	start = now_seconds();
 	if (store_label_put(tui->st, t->id, tui->mask, n, tui->user, what,
 	    &cause) != 0) {
 		tui->unsaved = 1;
 		tui_cause(tui, "not saved", cause);
 		return;
 	}
+	log_debug(LOG_UI, "tile %lld: %s saved in %.3f ms", (long long)t->id,
+	    what, (now_seconds() - start) * 1e3);
 	tui->unsaved = 0;
 	t->revision++;
 	free(tui->author);
@@ -863,6 +867,8 @@ tui_act(struct tui *tui, const struct key_binding *kb, int ch)
 		break;
 	case ACT_OVERLAY:
 		tui->overlay = !tui->overlay;
+		tui_message(tui, 0, "mask %s", tui->overlay ? "shown" :
+		    "hidden");
 		tui_changed(tui);
 		break;
 	case ACT_OPACITY_UP:

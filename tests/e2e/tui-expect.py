@@ -5,8 +5,10 @@ An independent reading of s4lab(1): the session starts with the cursor at
 the centre of the tile (w // 2, h // 2), class 1, brush radius 2, on a tile
 with no label.  Keys (one argument each): h j k l (1 pixel), H J K L (16
 pixels), Space (pen down or up), Enter (one dab), 0-9 (class), e (eraser),
-[ ] (brush), f (fill), u (undo), redo as C-r.  Moves by keys are along one
-axis, so a stroke segment is the run of pixels between its ends.
+[ ] (brush), f (fill), u (undo), redo as C-r, and @X,Y: the pointer moved
+to tile pixel (X, Y) (a mouse press is "@X,Y Space", a drag "@X,Y", a
+release "Space").  Moves are along one axis, so a stroke segment is the run
+of pixels between its ends.
 
 Prints "w h" and one line of hex bytes per row, as tests/tools/tuitool does.
 """
@@ -60,6 +62,11 @@ def main():
     for k in keys:
         if k in moves:
             move(*moves[k])
+        elif k.startswith("@"):
+            x, y = (int(v) for v in k[1:].split(","))
+            if st["pen"] and x != st["x"] and y != st["y"]:
+                sys.exit("tui-expect: %s is not along one axis" % k)
+            move(x - st["x"], y - st["y"])
         elif k == "[":
             st["r"] = max(st["r"] - 1, 0)
         elif k == "]":

@@ -85,13 +85,13 @@ check_restored()
 	wait_for "tuitest\$"
 }
 
-# A project with three 64x48 tiles cut from a sample scene.
+# A project with four 64x48 tiles cut from a sample scene.
 "$S4LAB" init "$p" --preset xbd >/dev/null || fail "init"
-for i in 0 1 2; do
+for i in 0 1 2 3; do
 	convert "$scene" -crop 64x48+$((i * 64))+0 +repage -quality 90 \
 	    "$tmp/t$i.jpg" || fail "convert"
 done
-(cd "$tmp" && "$tool" add "$p" t0.jpg t1.jpg t2.jpg >/dev/null) ||
+(cd "$tmp" && "$tool" add "$p" t0.jpg t1.jpg t2.jpg t3.jpg >/dev/null) ||
     fail "tuitool add"
 
 $T new-session -d -x 100 -y 30 "env PS1='tuitest\$ ' sh" || fail "tmux"
@@ -100,9 +100,10 @@ sleep 0.2
 
 # The first tile, its status line, the help screen.
 label --user tester "$p"
-screen | grep -qF "tile 1  t0.jpg +0,0  new  no label | class 1 no-damage" ||
+screen | grep -qF \
+    " tile 1  new  saved | 1 no-damage  brush 2  32,24 | t0.jpg +0,0  no label" ||
     fail "status line"
-screen | grep -qF "Queue disagreement    1/3" || fail "side panel queue"
+screen | grep -qF "Queue disagreement    1/4" || fail "side panel queue"
 screen | grep -qF "no-damage" || fail "side panel classes"
 keys "?"
 wait_for "s4lab label: keys"
@@ -124,10 +125,11 @@ set -- Enter l l l l Space l l l l l j j Space 2 H Space K Space \
     e L Space J Space 3 f u C-r u "[" "[" 4 Enter
 keys "$@"
 wait_for "saved (revision 9)"
-screen | grep -qF "by tester r9" || fail "author and revision"
+screen | grep -qF "t0.jpg +0,0  tester r9" || fail "author and revision"
 keys d
 wait_for "tile 1 done"
-wait_for "tile 2  t1.jpg +0,0  new"
+wait_for "tile 2  new  saved"
+screen | grep -qF "t1.jpg +0,0  no label" || fail "tile 2 status"
 keys q
 wait_for "tui-exit=0"
 check_restored
@@ -135,14 +137,17 @@ check_mask 1 "$@"
 [ "$("$tool" info "$p" 1)" = "1 9 tester" ] || fail "tile 1 info"
 
 # Reopen: the head of the queue is tile 2; go to tile 1: it is done.
+# Ctrl-C quits.
 label --user tester "$p"
-screen | grep -qF "tile 2  t1.jpg" || fail "queue head after done"
+screen | grep -qF "tile 2  new" || fail "queue head after done"
 keys g
 wait_for "go to tile id:"
 keys 1 Enter
-wait_for "tile 1  t0.jpg +0,0  done  by tester r9"
-keys q
+wait_for "tile 1  done  saved"
+screen | grep -qF "t0.jpg +0,0  tester r9" || fail "tile 1 reopened"
+keys C-c
 wait_for "tui-exit=0"
+check_restored
 
 # kill -9 with a stroke open: the two strokes before it are all there.
 keys clear Enter
@@ -151,7 +156,7 @@ set -- Enter J Space L Space
 keys "$@"
 wait_for "saved (revision 2)"
 keys Space h h h h
-wait_for "| painting"
+wait_for "tile 2  new  painting"
 kill -9 "$(cat "$tmp/pid.$win")"
 wait_for "tui-exit=137"
 check_mask 2 "$@" Space h h h h
@@ -172,11 +177,40 @@ keys 0 f
 wait_for "fill saved (revision 1)"
 win=2
 keys n
-wait_for "tile 3  t2.jpg +0,0  new  by alice r1"
+wait_for "t2.jpg +0,0  alice r1"
 screen | grep -qF "background      100.0%" || fail "B sees no fill"
 keys Enter
 wait_for "saved (revision 2)"
 [ "$("$tool" info "$p" 3)" = "0 2 bob" ] || fail "tile 3 info"
+
+# The mouse, as SGR reports: the 64x48 tile is drawn at scale 1 from cell
+# (2, 2), so cell (c, r) is tile pixel (c - 2, 2 (r - 2) + 1).  The wheel
+# makes the brush smaller; a drag from cell (10, 5) to (20, 5) paints.
+keys g 4 Enter
+wait_for "t3.jpg +0,0  no label"
+keys 2
+mouse()
+{
+	$T send-keys -t "$win" -l "$(printf '\033[<%s' "$1")"
+}
+mouse "65;11;6M"
+wait_for "brush 1"
+mouse "0;11;6M"
+mouse "32;16;6M"
+mouse "32;21;6M"
+mouse "0;21;6m"
+wait_for "stroke saved (revision 1)"
+check_mask 4 2 "[" @8,7 Space @13,7 @18,7 Space
+
+# A smaller screen: the layout follows; too narrow, the panel goes.
+$T resize-window -t "$win" -x 80 -y 24
+wait_for "brush 1"
+screen | tail -n 1 | grep -qF "? help" || fail "status line not at the bottom"
+screen | grep -qF "Classes" || fail "no panel at 80 columns"
+$T resize-window -t "$win" -x 60 -y 20
+sleep 0.3
+screen | grep -qF "Classes" && fail "a panel at 60 columns"
+screen | tail -n 1 | grep -qF "? help" || fail "status line at 60 columns"
 keys q
 wait_for "tui-exit=0"
 check_restored
