@@ -132,7 +132,7 @@ tui_draw_layout(struct tui *tui)
 	l->panel_w = l->cols >= PANEL_MIN_COLS ? PANEL_W : 0;
 	l->area_cols = l->cols - (l->panel_w > 0 ? l->panel_w + 1 : 0);
 	l->panel_col = l->area_cols + 1;
-	l->area_rows = l->rows - 2 > 1 ? l->rows - 2 : 1;
+	l->area_rows = l->rows - 2 > 0 ? l->rows - 2 : 0;
 
 	tui_draw_cell(tui, &cw, &ch);
 	aw = l->area_cols * cw;
