@@ -4,4 +4,5 @@
  */
 CMD(version)
 CMD(init)
+CMD(import)
 CMD(stats)

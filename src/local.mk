@@ -11,6 +11,10 @@ libs4core_a_SOURCES = \
 	src/progress.c \
 	src/xdg.c \
 	src/sha256.c \
+	src/image.c \
+	src/image-int.h \
+	src/maskio.c \
+	src/import.c \
 	src/store-int.h \
 	src/store.c \
 	src/json.c \
@@ -22,6 +26,7 @@ src_s4lab_SOURCES = \
 	src/main.c \
 	src/commands.h \
 	src/cmd-init.c \
+	src/cmd-import.c \
 	src/cmd-stats.c \
 	$(NULL)
 src_s4lab_LDADD = $(LDADD_ALL)

@@ -5,4 +5,9 @@ libs4ui_a_SOURCES = \
 	ui/tools.c \
 	ui/keys.c \
 	ui/tui-int.h \
+	ui/buf.c \
+	ui/term.c \
+	ui/compose.c \
+	ui/sixel.c \
+	ui/blocks.c \
 	$(NULL)
