@@ -16,6 +16,8 @@ check_PROGRAMS += \
 	tests/unit/test_store \
 	tests/unit/test_classes \
 	tests/unit/test_json \
+	tests/tools/tuitool \
+	tests/unit/test_tui_layout \
 	$(NULL)
 tests_unit_test_util_SOURCES = tests/unit/test_util.c
 tests_unit_test_util_CFLAGS = $(TEST_CFLAGS)
@@ -35,6 +37,11 @@ tests_unit_test_classes_LDADD = $(TEST_LDADD)
 tests_unit_test_json_SOURCES = tests/unit/test_json.c
 tests_unit_test_json_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_json_LDADD = $(TEST_LDADD)
+tests_unit_test_tui_layout_SOURCES = tests/unit/test_tui_layout.c
+tests_unit_test_tui_layout_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_tui_layout_LDADD = $(TEST_LDADD)
+tests_tools_tuitool_SOURCES = tests/tools/tuitool.c
+tests_tools_tuitool_LDADD = $(LDADD_ALL)
 
 tests_unit_test_image_SOURCES = tests/unit/test_image.c
 tests_unit_test_image_CFLAGS = $(TEST_CFLAGS)
@@ -105,3 +112,9 @@ TESTS += \
 	tests/e2e/cli.sh \
 	tests/e2e/import-cases.sh \
 	$(NULL)
+
+TESTS += \
+	tests/unit/test_tui_layout \
+	tests/e2e/tui-tmux.sh \
+	$(NULL)
+EXTRA_DIST += tests/e2e/tui-expect.py

@@ -10,4 +10,7 @@ libs4ui_a_SOURCES = \
 	ui/compose.c \
 	ui/sixel.c \
 	ui/blocks.c \
+	ui/tui.c \
+	ui/tui-draw.c \
+	ui/tui-model.c \
 	$(NULL)

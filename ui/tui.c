@@ -24,7 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
-#include <turbojpeg.h>
 #include <unistd.h>
 
 #include "tui-int.h"
@@ -256,43 +255,29 @@ tui_queue_forget(struct tui *tui)
 }
 
 /*
- * Decode the tile's JPEG into rgb (w x h): the image is cropped or padded
- * with grey to the tile's size (edge tiles are stored padded).
+ * Decode the tile into rgb (w x h): the image is cropped or padded with
+ * grey to the tile's size, so a tile stored padded still lines up with its
+ * mask.
  */
 static int
 tui_decode(struct tui *tui, char **cause)
 {
-	struct tile	*t = &tui->t;
-	tjhandle	 tj;
-	unsigned char	*full;
-	int		 jw, jh, sub, cs, y, cw;
+	struct tile		*t = &tui->t;
+	struct image		 img;
+	struct image_info	 info;
+	char			 name[64];
+	int			 y, cw;
 
 	memset(tui->rgb, 96, (size_t)t->w * t->h * 3);
-	if ((tj = tjInitDecompress()) == NULL)
-		fatalx("tjInitDecompress: %s", tjGetErrorStr());
-	if (tjDecompressHeader3(tj, t->jpeg, t->jpeg_len, &jw, &jh, &sub,
-	    &cs) != 0 || jw <= 0 || jh <= 0 || jw > 16384 || jh > 16384) {
-		set_cause(cause, "tile %lld: bad JPEG: %s", (long long)t->id,
-		    tjGetErrorStr2(tj));
-		tjDestroy(tj);
+	snprintf(name, sizeof name, "tile %lld", (long long)t->id);
+	if (image_decode(name, t->jpeg, t->jpeg_len, (uint64_t)1 << 28, &img,
+	    &info, cause) != 0)
 		return (-1);
-	}
-	full = xmalloc((size_t)jw * jh * 3);
-	if (tjDecompress2(tj, t->jpeg, t->jpeg_len, full, jw, 0, jh,
-	    TJPF_RGB, TJFLAG_ACCURATEDCT) != 0 &&
-	    tjGetErrorCode(tj) == TJERR_FATAL) {
-		set_cause(cause, "tile %lld: bad JPEG: %s", (long long)t->id,
-		    tjGetErrorStr2(tj));
-		free(full);
-		tjDestroy(tj);
-		return (-1);
-	}
-	cw = jw < t->w ? jw : t->w;
-	for (y = 0; y < t->h && y < jh; y++)
+	cw = img.w < t->w ? img.w : t->w;
+	for (y = 0; y < t->h && y < img.h; y++)
 		memcpy(tui->rgb + (size_t)y * t->w * 3,
-		    full + (size_t)y * jw * 3, (size_t)cw * 3);
-	free(full);
-	tjDestroy(tj);
+		    img.rgb + (size_t)y * img.w * 3, (size_t)cw * 3);
+	image_free(&img);
 	return (0);
 }
 

@@ -9,11 +9,10 @@ set -u
 
 command -v tmux >/dev/null 2>&1 || { echo "no tmux"; exit 77; }
 command -v python3 >/dev/null 2>&1 || { echo "no python3"; exit 77; }
-command -v convert >/dev/null 2>&1 || { echo "no ImageMagick"; exit 77; }
 
 tool="$top_builddir/tests/tools/tuitool"
 expect="$top_srcdir/tests/e2e/tui-expect.py"
-scene=$(ls "$top_srcdir"/samples/images/*.jpg | head -n 1)
+scene="$top_srcdir/tests/data/aerial-256.jpg"
 tmp=$(mktemp -d)
 T="tmux -L s4labtest$$ -f /dev/null"
 p="$tmp/p.s4lab"
@@ -69,7 +68,7 @@ check_mask()
 {
 	"$tool" mask "$p" "$1" > "$tmp/got" || fail "tuitool mask $1"
 	shift
-	python3 "$expect" 64 48 "$@" > "$tmp/want" || fail "tui-expect"
+	python3 "$expect" 64 64 "$@" > "$tmp/want" || fail "tui-expect"
 	if ! cmp -s "$tmp/got" "$tmp/want"; then
 		diff "$tmp/want" "$tmp/got" | head -n 20
 		fail "stored mask differs from the painted one"
@@ -85,28 +84,24 @@ check_restored()
 	wait_for "tuitest\$"
 }
 
-# A project with four 64x48 tiles cut from a sample scene.
-"$S4LAB" init "$p" --preset xbd >/dev/null || fail "init"
-for i in 0 1 2 3; do
-	convert "$scene" -crop 64x48+$((i * 64))+0 +repage -quality 90 \
-	    "$tmp/t$i.jpg" || fail "convert"
-done
-(cd "$tmp" && "$tool" add "$p" t0.jpg t1.jpg t2.jpg t3.jpg >/dev/null) ||
-    fail "tuitool add"
+# A project with sixteen 64x64 tiles cut from a real aerial scene.
+"$S4LAB" init "$p" --preset xbd --tile-size 64 >/dev/null || fail "init"
+"$S4LAB" import "$p" "$scene" >/dev/null || fail "import"
 
-$T new-session -d -x 100 -y 30 "env PS1='tuitest\$ ' sh" || fail "tmux"
+$T new-session -d -x 100 -y 40 "env PS1='tuitest\$ ' sh" || fail "tmux"
 win=0
 sleep 0.2
 
 # The first tile, its status line, the help screen.
 label --user tester "$p"
 screen | grep -qF \
-    " tile 1  new  saved | 1 no-damage  brush 2  32,24 | t0.jpg +0,0  no label" ||
+    " tile 1  new  saved | 1 no-damage  brush 2  32,32 | aerial-256.jpg +0,0  no label" ||
     fail "status line"
-screen | grep -qF "Queue disagreement    1/4" || fail "side panel queue"
+screen | grep -qF "Queue disagreement    1/16" || fail "side panel queue"
 screen | grep -qF "no-damage" || fail "side panel classes"
+$T resize-window -t "$win" -x 100 -y 24
 keys "?"
-wait_for "s4lab label: keys"
+wait_for "s4lab label: keys (page 1 of 2"
 for k in "C-r" "Space" "0-9" "move the cursor 16 pixels left"; do
 	screen | grep -qF "$k" || fail "help lists no $k"
 done
@@ -118,6 +113,8 @@ screen | grep -qF "q C-c      save and quit" || fail "help lists no q"
 keys Space
 wait_for "? help"
 screen | grep -qF "s4lab label: keys" && fail "help still shown"
+$T resize-window -t "$win" -x 100 -y 40
+wait_for "Queue disagreement    1/16"
 
 # Paint: a dab, two strokes, an erasing stroke, a fill undone, redone and
 # undone again, a one-pixel dab of class 4.  Then done, then quit.
@@ -125,11 +122,11 @@ set -- Enter l l l l Space l l l l l j j Space 2 H Space K Space \
     e L Space J Space 3 f u C-r u "[" "[" 4 Enter
 keys "$@"
 wait_for "saved (revision 9)"
-screen | grep -qF "t0.jpg +0,0  tester r9" || fail "author and revision"
+screen | grep -qF "aerial-256.jpg +0,0  tester r9" || fail "author and revision"
 keys d
 wait_for "tile 1 done"
 wait_for "tile 2  new  saved"
-screen | grep -qF "t1.jpg +0,0  no label" || fail "tile 2 status"
+screen | grep -qF "aerial-256.jpg +64,0  no label" || fail "tile 2 status"
 keys q
 wait_for "tui-exit=0"
 check_restored
@@ -144,7 +141,7 @@ keys g
 wait_for "go to tile id:"
 keys 1 Enter
 wait_for "tile 1  done  saved"
-screen | grep -qF "t0.jpg +0,0  tester r9" || fail "tile 1 reopened"
+screen | grep -qF "aerial-256.jpg +0,0  tester r9" || fail "tile 1 reopened"
 keys C-c
 wait_for "tui-exit=0"
 check_restored
@@ -177,28 +174,28 @@ keys 0 f
 wait_for "fill saved (revision 1)"
 win=2
 keys n
-wait_for "t2.jpg +0,0  alice r1"
+wait_for "aerial-256.jpg +128,0  alice r1"
 screen | grep -qF "background      100.0%" || fail "B sees no fill"
 keys Enter
 wait_for "saved (revision 2)"
 [ "$("$tool" info "$p" 3)" = "0 2 bob" ] || fail "tile 3 info"
 
-# The mouse, as SGR reports: the 64x48 tile is drawn at scale 1 from cell
-# (2, 2), so cell (c, r) is tile pixel (c - 2, 2 (r - 2) + 1).  The wheel
-# makes the brush smaller; a drag from cell (10, 5) to (20, 5) paints.
+# The mouse, as SGR reports: the 64x64 tile is drawn at scale 1 from cell
+# (2, 3), so cell (c, r) is tile pixel (c - 2, 2 (r - 3) + 1).  The wheel
+# makes the brush smaller; a drag from cell (10, 6) to (20, 6) paints.
 keys g 4 Enter
-wait_for "t3.jpg +0,0  no label"
+wait_for "aerial-256.jpg +192,0  no label"
 keys 2
 mouse()
 {
 	$T send-keys -t "$win" -l "$(printf '\033[<%s' "$1")"
 }
-mouse "65;11;6M"
+mouse "65;11;7M"
 wait_for "brush 1"
-mouse "0;11;6M"
-mouse "32;16;6M"
-mouse "32;21;6M"
-mouse "0;21;6m"
+mouse "0;11;7M"
+mouse "32;16;7M"
+mouse "32;21;7M"
+mouse "0;21;7m"
 wait_for "stroke saved (revision 1)"
 check_mask 4 2 "[" @8,7 Space @13,7 @18,7 Space
 
