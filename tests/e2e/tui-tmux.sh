@@ -37,16 +37,29 @@ screen()
 	$T capture-pane -p -t "$win" 2>/dev/null
 }
 
-# Wait (up to 10 s) until the screen of $win shows a fixed string.
+# Wait (up to 20 s: the machine may be busy) until the screen of $win
+# shows a fixed string.
 wait_for()
 {
 	i=0
-	while [ $i -lt 100 ]; do
+	while [ $i -lt 200 ]; do
 		screen | grep -qF -- "$1" && return 0
 		sleep 0.1
 		i=$((i + 1))
 	done
 	fail "timed out waiting for: $1"
+}
+
+# Wait until the screen of $win no longer shows a fixed string.
+wait_gone()
+{
+	i=0
+	while [ $i -lt 200 ]; do
+		screen | grep -qF -- "$1" || return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	fail "still shown: $1"
 }
 
 # Send keys to $win, one argument each.
@@ -111,8 +124,8 @@ keys Space
 wait_for "page 2 of 2; any key to close"
 screen | grep -qF "q C-c      save and quit" || fail "help lists no q"
 keys Space
+wait_gone "s4lab label: keys"
 wait_for "? help"
-screen | grep -qF "s4lab label: keys" && fail "help still shown"
 $T resize-window -t "$win" -x 100 -y 40
 wait_for "Queue disagreement    1/16"
 
@@ -201,13 +214,21 @@ check_mask 4 2 "[" @8,7 Space @13,7 @18,7 Space
 
 # A smaller screen: the layout follows; too narrow, the panel goes.
 $T resize-window -t "$win" -x 80 -y 24
-wait_for "brush 1"
-screen | tail -n 1 | grep -qF "? help" || fail "status line not at the bottom"
+i=0
+until screen | tail -n 1 | grep -qF "? help"; do
+	i=$((i + 1))
+	[ $i -lt 200 ] || fail "status line not at the bottom at 80 columns"
+	sleep 0.1
+done
 screen | grep -qF "Classes" || fail "no panel at 80 columns"
 $T resize-window -t "$win" -x 60 -y 20
-sleep 0.3
+i=0
+until screen | tail -n 1 | grep -qF "? help"; do
+	i=$((i + 1))
+	[ $i -lt 200 ] || fail "status line at 60 columns"
+	sleep 0.1
+done
 screen | grep -qF "Classes" && fail "a panel at 60 columns"
-screen | tail -n 1 | grep -qF "? help" || fail "status line at 60 columns"
 keys q
 wait_for "tui-exit=0"
 check_restored
