@@ -5,6 +5,8 @@ TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 
 check_PROGRAMS += \
 	tests/unit/test_util \
+	tests/unit/test_tools \
+	tests/unit/test_keys \
 	tests/unit/test_image \
 	tests/unit/test_maskio \
 	tests/unit/test_import \
@@ -14,10 +16,18 @@ check_PROGRAMS += \
 	tests/unit/test_store \
 	tests/unit/test_classes \
 	tests/unit/test_json \
+	tests/tools/tuitool \
+	tests/unit/test_tui_layout \
 	$(NULL)
 tests_unit_test_util_SOURCES = tests/unit/test_util.c
 tests_unit_test_util_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_util_LDADD = $(TEST_LDADD)
+tests_unit_test_tools_SOURCES = tests/unit/test_tools.c
+tests_unit_test_tools_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_tools_LDADD = $(TEST_LDADD)
+tests_unit_test_keys_SOURCES = tests/unit/test_keys.c
+tests_unit_test_keys_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_keys_LDADD = $(TEST_LDADD)
 tests_unit_test_store_SOURCES = tests/unit/test_store.c
 tests_unit_test_store_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_store_LDADD = $(TEST_LDADD)
@@ -27,6 +37,11 @@ tests_unit_test_classes_LDADD = $(TEST_LDADD)
 tests_unit_test_json_SOURCES = tests/unit/test_json.c
 tests_unit_test_json_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_json_LDADD = $(TEST_LDADD)
+tests_unit_test_tui_layout_SOURCES = tests/unit/test_tui_layout.c
+tests_unit_test_tui_layout_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_tui_layout_LDADD = $(TEST_LDADD)
+tests_tools_tuitool_SOURCES = tests/tools/tuitool.c
+tests_tools_tuitool_LDADD = $(LDADD_ALL)
 
 tests_unit_test_image_SOURCES = tests/unit/test_image.c
 tests_unit_test_image_CFLAGS = $(TEST_CFLAGS)
@@ -52,6 +67,8 @@ tests_unit_test_render_LDADD = $(TEST_LDADD)
 TESTS += \
 	tests/e2e/init-stats.sh \
 	tests/unit/test_util \
+	tests/unit/test_tools \
+	tests/unit/test_keys \
 	tests/unit/test_image \
 	tests/unit/test_maskio \
 	tests/unit/test_import \
@@ -101,3 +118,9 @@ TESTS += \
 	tests/e2e/cli.sh \
 	tests/e2e/import-cases.sh \
 	$(NULL)
+
+TESTS += \
+	tests/unit/test_tui_layout \
+	tests/e2e/tui-tmux.sh \
+	$(NULL)
+EXTRA_DIST += tests/e2e/tui-expect.py
