@@ -19,13 +19,16 @@
 #define BN_MOMENTUM	0.1f
 
 /* ------------------------------------------------------------------ */
-/* Convolution: the kernels live in conv.c. */
+/* Convolution: the direct kernels (conv-direct.c) where the CPU has
+ * them, else im2col and sgemm (conv.c). */
 
 /* out (N,K,H,W) = conv(inp (N,C,H,W), weight (K,C,k,k)) + bias (K). */
 void
 conv_forward(struct tensor *out, const struct tensor *inp,
     const struct tensor *weight, const struct tensor *bias)
 {
+	if (conv_direct_forward(out, inp, weight, bias) == 0)
+		return;
 	conv_ref_forward(out, inp, weight, bias);
 }
 
@@ -36,6 +39,9 @@ conv_backward(struct tensor *dinp, struct tensor *dweight,
     struct tensor *dbias, const struct tensor *dout,
     const struct tensor *inp, const struct tensor *weight)
 {
+	if (conv_direct_backward(dinp, dweight, dbias, dout, inp,
+	    weight) == 0)
+		return;
 	conv_ref_backward(dinp, dweight, dbias, dout, inp, weight);
 }
 

@@ -6,4 +6,5 @@ libs4model_a_SOURCES = \
 	model/tensor.c \
 	model/layers.c \
 	model/conv.c \
+	model/conv-direct.c \
 	$(NULL)

@@ -16,4 +16,11 @@ void	conv_ref_backward(struct tensor *, struct tensor *, struct tensor *,
 	    const struct tensor *, const struct tensor *,
 	    const struct tensor *);
 
+/* conv-direct.c: AVX-512 3x3 kernels; -1 when they do not apply. */
+int	conv_direct_forward(struct tensor *, const struct tensor *,
+	    const struct tensor *, const struct tensor *);
+int	conv_direct_backward(struct tensor *, struct tensor *,
+	    struct tensor *, const struct tensor *, const struct tensor *,
+	    const struct tensor *);
+
 #endif /* S4LAB_MODEL_INT_H */

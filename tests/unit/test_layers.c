@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "model.h"
+#include "model-int.h"
 
 #define GRAD_PREFILL	1.0f
 
@@ -194,6 +195,74 @@ conv3x3_forward_pads_with_zeros(void **state)
 		}
 	}
 	tensor_free(inp); tensor_free(weight); tensor_free(out);
+}
+
+/* Largest |a - b| relative to the largest |b|. */
+static double
+max_rel_diff(const struct tensor *a, const struct tensor *b)
+{
+	double	d, maxd = 0, maxb = 1e-12;
+	size_t	i;
+
+	assert_int_equal(a->n, b->n);
+	for (i = 0; i < a->n; i++) {
+		d = fabs((double)a->data[i] - b->data[i]);
+		maxd = d > maxd ? d : maxd;
+		maxb = fabs(b->data[i]) > maxb ? fabs(b->data[i]) : maxb;
+	}
+	return (maxd / maxb);
+}
+
+/* The fast kernels (whichever this CPU runs) against im2col + sgemm, on
+ * shapes with ragged edges: widths past one strip and not a multiple of
+ * 16, channel counts not a multiple of 4. */
+static void
+conv_fast_matches_reference(void **state)
+{
+	const int	 shapes[][5] = {	/* N C K H W */
+		{ 2, 5, 6, 9, 70 }, { 1, 3, 16, 33, 33 }, { 3, 17, 2, 4, 16 },
+		{ 1, 1, 1, 1, 1 }
+	};
+	struct tensor	*inp, *w, *b, *o1, *o2, *r, *g1[3], *g2[3];
+	size_t		 s;
+	int		 N, C, K, H, W, i, bs[1];
+
+	for (s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+		N = shapes[s][0]; C = shapes[s][1]; K = shapes[s][2];
+		H = shapes[s][3]; W = shapes[s][4]; bs[0] = K;
+		inp = tensor_new4(N, C, H, W);
+		w = tensor_new4(K, C, 3, 3);
+		b = tensor_new(1, bs);
+		o1 = tensor_new4(N, K, H, W);
+		o2 = tensor_new4(N, K, H, W);
+		r = tensor_new4(N, K, H, W);
+		fill_uniform(inp, -1, 1); fill_uniform(w, -1, 1);
+		fill_uniform(b, -1, 1); fill_uniform(r, -1, 1);
+		conv_forward(o1, inp, w, b);
+		conv_ref_forward(o2, inp, w, b);
+		print_message("conv %dx%dx%dx%d -> %d: forward %.3g\n", N, C,
+		    H, W, K, max_rel_diff(o1, o2));
+		assert_true(max_rel_diff(o1, o2) < 1e-5);
+
+		g1[0] = tensor_new4(N, C, H, W); g2[0] = tensor_new4(N, C, H, W);
+		g1[1] = tensor_new4(K, C, 3, 3); g2[1] = tensor_new4(K, C, 3, 3);
+		g1[2] = tensor_new(1, bs); g2[2] = tensor_new(1, bs);
+		for (i = 0; i < 3; i++) {
+			fill_uniform(g1[i], -1, 1);
+			memcpy(g2[i]->data, g1[i]->data,
+			    g1[i]->n * sizeof (float));
+		}
+		conv_backward(g1[0], g1[1], g1[2], r, inp, w);
+		conv_ref_backward(g2[0], g2[1], g2[2], r, inp, w);
+		for (i = 0; i < 3; i++) {
+			print_message("  gradient %d: %.3g\n", i,
+			    max_rel_diff(g1[i], g2[i]));
+			assert_true(max_rel_diff(g1[i], g2[i]) < 1e-5);
+			tensor_free(g1[i]); tensor_free(g2[i]);
+		}
+		tensor_free(inp); tensor_free(w); tensor_free(b);
+		tensor_free(o1); tensor_free(o2); tensor_free(r);
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -788,6 +857,7 @@ main(void)
 		cmocka_unit_test(conv3x3_forward_pads_with_zeros),
 		cmocka_unit_test(conv3x3_backward_matches_differences),
 		cmocka_unit_test(conv1x1_backward_matches_differences),
+		cmocka_unit_test(conv_fast_matches_reference),
 		cmocka_unit_test(bn_backward_matches_differences),
 		cmocka_unit_test(bn_updates_running_statistics),
 		cmocka_unit_test(relu_backward_matches_differences),
