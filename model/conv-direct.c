@@ -110,9 +110,12 @@ cd_strip(float *const *out, const float *in, size_t plane, int Wp,
 	const float	*ic, *r, *wc;
 	int		 c, t, j, kb;
 
+	#pragma GCC unroll 4
 	for (j = 0; j < XB; j++)
 		m[j] = cd_mask(j, n);
+	#pragma GCC unroll 4
 	for (kb = 0; kb < CD_KB; kb++) {
+		#pragma GCC unroll 4
 		for (j = 0; j < XB; j++) {
 			acc[kb][j] = add ?
 			    _mm512_maskz_loadu_ps(m[j], out[kb] + 16 * j) :
@@ -123,12 +126,16 @@ cd_strip(float *const *out, const float *in, size_t plane, int Wp,
 	for (c = 0; c < C; c++) {
 		ic = in + c * plane;
 		wc = w + (size_t)c * 9 * CD_KB;
+		#pragma GCC unroll 9
 		for (t = 0; t < 9; t++) {
 			r = ic + (t / 3) * Wp + t % 3;
+			#pragma GCC unroll 4
 			for (j = 0; j < XB; j++)
 				v[j] = _mm512_maskz_loadu_ps(m[j], r + 16 * j);
+			#pragma GCC unroll 4
 			for (kb = 0; kb < CD_KB; kb++) {
 				wv = _mm512_set1_ps(wc[t * CD_KB + kb]);
+				#pragma GCC unroll 4
 				for (j = 0; j < XB; j++)
 					acc[kb][j] = _mm512_fmadd_ps(wv, v[j],
 					    acc[kb][j]);
@@ -136,7 +143,9 @@ cd_strip(float *const *out, const float *in, size_t plane, int Wp,
 		}
 	}
 
+	#pragma GCC unroll 4
 	for (kb = 0; kb < CD_KB; kb++)
+		#pragma GCC unroll 4
 		for (j = 0; j < XB; j++)
 			_mm512_mask_storeu_ps(out[kb] + 16 * j, m[j],
 			    acc[kb][j]);
@@ -257,6 +266,7 @@ cd_dweight_block(float *acc, const struct cd_pad *in, const float *dout,
 	C = in->C; H = in->H; W = in->W;
 	for (c = 0; c < C; c++) {
 		for (k = 0; k < K; k += 2) {
+			#pragma GCC unroll 9
 			for (t = 0; t < 9; t++)
 				s0[t] = s1[t] = _mm512_setzero_ps();
 			for (y = y0; y < y1; y++) {
@@ -269,6 +279,7 @@ cd_dweight_block(float *acc, const struct cd_pad *in, const float *dout,
 					    (__mmask16)((1u << (W - x)) - 1);
 					g0 = _mm512_maskz_loadu_ps(m, gr0 + x);
 					g1 = _mm512_maskz_loadu_ps(m, gr1 + x);
+					#pragma GCC unroll 9
 					for (t = 0; t < 9; t++) {
 						v = _mm512_maskz_loadu_ps(m,
 						    ir + (t / 3) * in->Wp +
@@ -280,6 +291,7 @@ cd_dweight_block(float *acc, const struct cd_pad *in, const float *dout,
 					}
 				}
 			}
+			#pragma GCC unroll 9
 			for (t = 0; t < 9; t++) {
 				acc[((size_t)k * C + c) * 9 + t] +=
 				    _mm512_reduce_add_ps(s0[t]);
