@@ -27,10 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 #include "model.h"
 #include "model-int.h"
 
@@ -51,7 +47,27 @@ struct cd_pad {
 	size_t	 plane;		/* (H + 2) * Wp */
 };
 
-/* Copy t (N,C,H,W) into a zero-bordered buffer. */
+/*
+ * The padded copy's memory, kept from call to call (one per calling
+ * thread): fresh pages for tens of megabytes at every layer cost more
+ * than the copy.  It lives until the thread ends.
+ */
+static _Thread_local float	*cd_scratch;
+static _Thread_local size_t	 cd_scratch_size;
+
+static float *
+cd_scratch_get(size_t n)
+{
+	if (n > cd_scratch_size) {
+		free(cd_scratch);
+		cd_scratch = model_alloc(n * sizeof *cd_scratch);
+		cd_scratch_size = n;
+	}
+	return (cd_scratch);
+}
+
+/* Copy t (N,C,H,W) into a zero-bordered buffer, valid until the next
+ * call. */
 static void
 cd_pad_new(struct cd_pad *pd, const struct tensor *t)
 {
@@ -63,7 +79,7 @@ cd_pad_new(struct cd_pad *pd, const struct tensor *t)
 	pd->plane = (size_t)(pd->H + 2) * pd->Wp;
 	NC = pd->N * pd->C;
 	/* Over-allocate a vector so masked tails never leave the block. */
-	pd->data = model_alloc((NC * pd->plane + 32) * sizeof (float));
+	pd->data = cd_scratch_get(NC * pd->plane + 32);
 
 	#pragma omp parallel for private(y)
 	for (i = 0; i < NC; i++) {
@@ -321,11 +337,7 @@ cd_dweight(struct tensor *dweight, const struct cd_pad *in,
 	rows = rows < 1 ? 1 : rows > H ? H : rows;
 	nby = (H + rows - 1) / rows;
 	nblock = N * nby;
-#ifdef _OPENMP
-	nthread = omp_get_max_threads();
-#else
-	nthread = 1;
-#endif
+	nthread = conv_threads();
 	if (nthread > nblock)
 		nthread = nblock;
 	acc = model_alloc(nthread * nw * sizeof *acc);
@@ -333,11 +345,8 @@ cd_dweight(struct tensor *dweight, const struct cd_pad *in,
 
 	#pragma omp parallel for num_threads(nthread) schedule(static)
 	for (i = 0; i < nblock; i++) {
-		int	tid = 0, y0, y1;
+		int	tid = conv_thread(), y0, y1;
 
-#ifdef _OPENMP
-		tid = omp_get_thread_num();
-#endif
 		y0 = (i % nby) * rows;
 		y1 = y0 + rows < H ? y0 + rows : H;
 		cd_dweight_block(acc + tid * nw, in, dout->data, K, i / nby,
@@ -418,7 +427,6 @@ conv_direct_forward(struct tensor *out, const struct tensor *inp,
 	cd_run(out, &pd, wr, b, 0);
 	free(b);
 	free(wr);
-	free(pd.data);
 	return (0);
 }
 
@@ -454,7 +462,6 @@ conv_direct_backward(struct tensor *dinp, struct tensor *dweight,
 	if (dweight != NULL) {
 		cd_pad_new(&pd, inp);
 		cd_dweight(dweight, &pd, dout);
-		free(pd.data);
 	}
 
 	/* dinp: the forward kernel on padded dout, turned weights. */
@@ -463,7 +470,6 @@ conv_direct_backward(struct tensor *dinp, struct tensor *dweight,
 		wr = cd_weights(weight, 1);
 		cd_run(dinp, &pd, wr, NULL, 1);
 		free(wr);
-		free(pd.data);
 	}
 	return (0);
 }

@@ -19,14 +19,18 @@
 #define BN_MOMENTUM	0.1f
 
 /* ------------------------------------------------------------------ */
-/* Convolution: the direct kernels (conv-direct.c) where the CPU has
- * them, else im2col and sgemm (conv.c). */
+/* Convolution: 1x1 by plain loops (conv.c); 3x3 by the direct kernels
+ * (conv-direct.c) where the CPU has them, else im2col and sgemm. */
 
 /* out (N,K,H,W) = conv(inp (N,C,H,W), weight (K,C,k,k)) + bias (K). */
 void
 conv_forward(struct tensor *out, const struct tensor *inp,
     const struct tensor *weight, const struct tensor *bias)
 {
+	if (weight->shape[3] == 1) {
+		conv1_forward(out, inp, weight, bias);
+		return;
+	}
 	if (conv_direct_forward(out, inp, weight, bias) == 0)
 		return;
 	conv_ref_forward(out, inp, weight, bias);
@@ -39,6 +43,10 @@ conv_backward(struct tensor *dinp, struct tensor *dweight,
     struct tensor *dbias, const struct tensor *dout,
     const struct tensor *inp, const struct tensor *weight)
 {
+	if (weight->shape[3] == 1) {
+		conv1_backward(dinp, dweight, dbias, dout, inp, weight);
+		return;
+	}
 	if (conv_direct_backward(dinp, dweight, dbias, dout, inp,
 	    weight) == 0)
 		return;

@@ -15,6 +15,13 @@ void	conv_ref_forward(struct tensor *, const struct tensor *,
 void	conv_ref_backward(struct tensor *, struct tensor *, struct tensor *,
 	    const struct tensor *, const struct tensor *,
 	    const struct tensor *);
+void	conv1_forward(struct tensor *, const struct tensor *,
+	    const struct tensor *, const struct tensor *);
+void	conv1_backward(struct tensor *, struct tensor *, struct tensor *,
+	    const struct tensor *, const struct tensor *,
+	    const struct tensor *);
+int	conv_threads(void);
+int	conv_thread(void);
 
 /* conv-direct.c: AVX-512 3x3 kernels; -1 when they do not apply. */
 int	conv_direct_forward(struct tensor *, const struct tensor *,

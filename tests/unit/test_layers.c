@@ -215,23 +215,25 @@ max_rel_diff(const struct tensor *a, const struct tensor *b)
 
 /* The fast kernels (whichever this CPU runs) against im2col + sgemm, on
  * shapes with ragged edges: widths past one strip and not a multiple of
- * 16, channel counts not a multiple of 4. */
+ * 16, channel counts not a multiple of 4, planes past one 1x1 block. */
 static void
 conv_fast_matches_reference(void **state)
 {
-	const int	 shapes[][5] = {	/* N C K H W */
-		{ 2, 5, 6, 9, 70 }, { 1, 3, 16, 33, 33 }, { 3, 17, 2, 4, 16 },
-		{ 1, 1, 1, 1, 1 }
+	const int	 shapes[][6] = {	/* N C K H W k */
+		{ 2, 5, 6, 9, 70, 3 }, { 1, 3, 16, 33, 33, 3 },
+		{ 3, 17, 2, 4, 16, 3 }, { 1, 1, 1, 1, 1, 3 },
+		{ 2, 16, 6, 33, 33, 1 }, { 1, 7, 3, 2, 3, 1 }
 	};
 	struct tensor	*inp, *w, *b, *o1, *o2, *r, *g1[3], *g2[3];
 	size_t		 s;
-	int		 N, C, K, H, W, i, bs[1];
+	int		 N, C, K, H, W, ks, i, bs[1];
 
 	for (s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
 		N = shapes[s][0]; C = shapes[s][1]; K = shapes[s][2];
-		H = shapes[s][3]; W = shapes[s][4]; bs[0] = K;
+		H = shapes[s][3]; W = shapes[s][4]; ks = shapes[s][5];
+		bs[0] = K;
 		inp = tensor_new4(N, C, H, W);
-		w = tensor_new4(K, C, 3, 3);
+		w = tensor_new4(K, C, ks, ks);
 		b = tensor_new(1, bs);
 		o1 = tensor_new4(N, K, H, W);
 		o2 = tensor_new4(N, K, H, W);
@@ -240,12 +242,13 @@ conv_fast_matches_reference(void **state)
 		fill_uniform(b, -1, 1); fill_uniform(r, -1, 1);
 		conv_forward(o1, inp, w, b);
 		conv_ref_forward(o2, inp, w, b);
-		print_message("conv %dx%dx%dx%d -> %d: forward %.3g\n", N, C,
-		    H, W, K, max_rel_diff(o1, o2));
+		print_message("conv%d %dx%dx%dx%d -> %d: forward %.3g\n", ks,
+		    N, C, H, W, K, max_rel_diff(o1, o2));
 		assert_true(max_rel_diff(o1, o2) < 1e-5);
 
 		g1[0] = tensor_new4(N, C, H, W); g2[0] = tensor_new4(N, C, H, W);
-		g1[1] = tensor_new4(K, C, 3, 3); g2[1] = tensor_new4(K, C, 3, 3);
+		g1[1] = tensor_new4(K, C, ks, ks);
+		g2[1] = tensor_new4(K, C, ks, ks);
 		g1[2] = tensor_new(1, bs); g2[2] = tensor_new(1, bs);
 		for (i = 0; i < 3; i++) {
 			fill_uniform(g1[i], -1, 1);
