@@ -3,9 +3,10 @@
  *
  * The network's costly layers are 3x3 convolutions with few channels (16
  * to 64) on large planes, where im2col turns the work into thin matrix
- * products that sgemm runs poorly.  Here the image stays NCHW: a zero
- * border is added once (so the kernels never test bounds) and each kernel
- * slides 16-wide vectors along a row.
+ * products that sgemm runs poorly.  Here the image stays NCHW and each
+ * kernel slides 16-wide vectors along a row.  Each thread copies the rows it
+ * works on into a small buffer with a border of zeros, so the kernels
+ * never test bounds and the copy is still in cache when they run.
  *
  * - Forward: a strip of up to 64 pixels of one output row for 4 output
  *   channels lives in 16 registers; every input vector loaded serves the 4
@@ -39,66 +40,51 @@
 #define CD_XB		4	/* vectors of 16 per forward strip */
 #define CD_BLOCK	(512 * 1024)	/* bytes of dout per dweight block */
 
-/* A plane with a border of one zero on each side. */
+/* Rows [y0 - 1, y1 + 1) of one image, every channel, with a border of
+ * zeros: (C, rows, Wp). */
 struct cd_pad {
-	float	*data;		/* (N, C, H + 2, W + 2) */
-	int	 N, C, H, W;
+	float	*data;
+	int	 C, rows, W;
 	int	 Wp;		/* W + 2 */
-	size_t	 plane;		/* (H + 2) * Wp */
+	size_t	 plane;		/* rows * Wp */
 };
 
-/*
- * The padded copy's memory, kept from call to call (one per calling
- * thread): fresh pages for tens of megabytes at every layer cost more
- * than the copy.  It lives until the thread ends.
- */
-static _Thread_local float	*cd_scratch;
-static _Thread_local size_t	 cd_scratch_size;
-
-static float *
-cd_scratch_get(size_t n)
+/* The floats a padded block of up to nrow output rows needs. */
+static size_t
+cd_pad_size(int C, int nrow, int W)
 {
-	if (n > cd_scratch_size) {
-		free(cd_scratch);
-		cd_scratch = model_alloc(n * sizeof *cd_scratch);
-		cd_scratch_size = n;
-	}
-	return (cd_scratch);
+	return ((size_t)C * (nrow + 2) * (W + 2) + 32);
 }
 
-/* Copy t (N,C,H,W) into a zero-bordered buffer, valid until the next
- * call. */
+/* Copy rows [y0 - 1, y1 + 1) of image n of t (N,C,H,W) into pd->data,
+ * zero outside the image. */
 static void
-cd_pad_new(struct cd_pad *pd, const struct tensor *t)
+cd_pad_rows(struct cd_pad *pd, const struct tensor *t, int n, int y0,
+    int y1)
 {
-	int	 i, y, NC;
+	int	 C, H, W, c, y;
+	float	*r;
 
-	pd->N = t->shape[0]; pd->C = t->shape[1];
-	pd->H = t->shape[2]; pd->W = t->shape[3];
-	pd->Wp = pd->W + 2;
-	pd->plane = (size_t)(pd->H + 2) * pd->Wp;
-	NC = pd->N * pd->C;
-	/* Over-allocate a vector so masked tails never leave the block. */
-	pd->data = cd_scratch_get(NC * pd->plane + 32);
-
-	#pragma omp parallel for private(y)
-	for (i = 0; i < NC; i++) {
-		float		*d = pd->data + i * pd->plane;
-		const float	*s = t->data + (size_t)i * pd->H * pd->W;
-
-		memset(d, 0, pd->Wp * sizeof *d);
-		for (y = 0; y < pd->H; y++) {
-			float *r = d + (size_t)(y + 1) * pd->Wp;
-
+	C = t->shape[1]; H = t->shape[2]; W = t->shape[3];
+	pd->C = C; pd->W = W; pd->Wp = W + 2;
+	pd->rows = y1 - y0 + 2;
+	pd->plane = (size_t)pd->rows * pd->Wp;
+	for (c = 0; c < C; c++) {
+		for (y = y0 - 1; y <= y1; y++) {
+			r = pd->data + c * pd->plane + (size_t)(y - y0 + 1) *
+			    pd->Wp;
+			if (y < 0 || y >= H) {
+				memset(r, 0, pd->Wp * sizeof *r);
+				continue;
+			}
 			r[0] = 0;
-			memcpy(r + 1, s + (size_t)y * pd->W,
-			    pd->W * sizeof *r);
-			r[pd->W + 1] = 0;
+			memcpy(r + 1, t->data + (((size_t)n * C + c) * H + y) *
+			    W, W * sizeof *r);
+			r[W + 1] = 0;
 		}
-		memset(d + (size_t)(pd->H + 1) * pd->Wp, 0,
-		    pd->Wp * sizeof *d);
 	}
-	memset(pd->data + NC * pd->plane, 0, 32 * sizeof (float));
+	/* Masked tails may read a vector past the last row. */
+	memset(pd->data + C * pd->plane, 0, 32 * sizeof (float));
 }
 
 /* The mask of the j-th of nv vectors when the strip holds n pixels. */
@@ -119,7 +105,8 @@ cd_mask(int j, int n)
  */
 CD_INLINE void
 cd_strip(float *const *out, const float *in, size_t plane, int Wp,
-    const float *w, int C, const float *bias, int add, int n, const int XB)
+    const float *w, int C, const float *bias, int add, int n, const int XB,
+    const int masked)
 {
 	__m512		 acc[CD_KB][CD_XB], v[CD_XB], wv;
 	__mmask16	 m[CD_XB];
@@ -147,7 +134,8 @@ cd_strip(float *const *out, const float *in, size_t plane, int Wp,
 			r = ic + (t / 3) * Wp + t % 3;
 			#pragma GCC unroll 4
 			for (j = 0; j < XB; j++)
-				v[j] = _mm512_maskz_loadu_ps(m[j], r + 16 * j);
+				v[j] = masked ? _mm512_maskz_loadu_ps(m[j],
+				    r + 16 * j) : _mm512_loadu_ps(r + 16 * j);
 			#pragma GCC unroll 4
 			for (kb = 0; kb < CD_KB; kb++) {
 				wv = _mm512_set1_ps(wc[t * CD_KB + kb]);
@@ -167,101 +155,121 @@ cd_strip(float *const *out, const float *in, size_t plane, int Wp,
 			    acc[kb][j]);
 }
 
-/* The strip at each width, so that the compiler keeps it in registers. */
-static CD_TARGET void
-cd_strip1(float *const *o, const float *i, size_t p, int Wp, const float *w,
-    int C, const float *b, int add, int n)
-{
-	cd_strip(o, i, p, Wp, w, C, b, add, n, 1);
+/* The strip at each width, so that the compiler keeps it in registers;
+ * full strips load without masks. */
+#define CD_STRIP(name, XB, masked)					\
+static CD_TARGET void							\
+name(float *const *o, const float *i, size_t p, int Wp, const float *w,	\
+    int C, const float *b, int add, int n)				\
+{									\
+	cd_strip(o, i, p, Wp, w, C, b, add, n, XB, masked);		\
 }
+CD_STRIP(cd_strip1, 1, 1)
+CD_STRIP(cd_strip2, 2, 1)
+CD_STRIP(cd_strip3, 3, 1)
+CD_STRIP(cd_strip4, 4, 1)
+CD_STRIP(cd_strip1f, 1, 0)
+CD_STRIP(cd_strip2f, 2, 0)
+CD_STRIP(cd_strip4f, 4, 0)
 
-static CD_TARGET void
-cd_strip2(float *const *o, const float *i, size_t p, int Wp, const float *w,
-    int C, const float *b, int add, int n)
-{
-	cd_strip(o, i, p, Wp, w, C, b, add, n, 2);
-}
+typedef void (*cd_strip_fn)(float *const *, const float *, size_t, int,
+    const float *, int, const float *, int, int);
 
-static CD_TARGET void
-cd_strip3(float *const *o, const float *i, size_t p, int Wp, const float *w,
-    int C, const float *b, int add, int n)
+/* The strip function for len pixels. */
+static cd_strip_fn
+cd_strip_for(int len)
 {
-	cd_strip(o, i, p, Wp, w, C, b, add, n, 3);
-}
-
-static CD_TARGET void
-cd_strip4(float *const *o, const float *i, size_t p, int Wp, const float *w,
-    int C, const float *b, int add, int n)
-{
-	cd_strip(o, i, p, Wp, w, C, b, add, n, 4);
+	switch (len) {
+	case 16:
+		return (cd_strip1f);
+	case 32:
+		return (cd_strip2f);
+	case 64:
+		return (cd_strip4f);
+	}
+	switch ((len + 15) / 16) {
+	case 1:
+		return (cd_strip1);
+	case 2:
+		return (cd_strip2);
+	case 3:
+		return (cd_strip3);
+	}
+	return (cd_strip4);
 }
 
 /*
- * out (N,K,H,W) = (add ? out : bias) + conv3x3(in), with in padded (N,C)
- * and wr the weights as (ceil(K/4), C, 9, 4), zero past K.  bias is
- * ceil(K/4)*4 floats, NULL when adding.
+ * out (N,K,H,W) = (add ? out : bias) + conv3x3(inp (N,C,H,W)), with wr
+ * the weights as (ceil(K/4), C, 9, 4), zero past K, and bias ceil(K/4)*4
+ * floats or NULL when adding.
  */
 static void
-cd_run(struct tensor *out, const struct cd_pad *in, const float *wr,
+cd_run(struct tensor *out, const struct tensor *inp, const float *wr,
     const float *bias, int add)
 {
-	int	 N, K, H, W, C, KB, task, ntask;
+	int	 N, K, H, W, C, KB, rows, nby, ntask;
 	size_t	 wblock;
 
 	N = out->shape[0]; K = out->shape[1];
 	H = out->shape[2]; W = out->shape[3];
-	C = in->C;
+	C = inp->shape[1];
 	KB = (K + CD_KB - 1) / CD_KB;
-	ntask = N * KB * H;
 	wblock = (size_t)C * 9 * CD_KB;
+	/* Blocks of rows whose padded input stays in L2. */
+	rows = CD_BLOCK / ((size_t)C * (W + 2) * sizeof (float)) - 2;
+	rows = rows < 1 ? 1 : rows > 8 ? 8 : rows > H ? H : rows;
+	nby = (H + rows - 1) / rows;
+	ntask = N * nby;
 
-	/* One task: one output row of CD_KB channels of one image. */
-	#pragma omp parallel for
-	for (task = 0; task < ntask; task++) {
+	/*
+	 * One task: a block of rows of one image, padded into the thread's
+	 * buffer.  Along a row, all the channel blocks of a strip follow
+	 * each other while its input (C channels, 3 rows, 66 columns) is in
+	 * L1.
+	 */
+	#pragma omp parallel
+	{
 		float		 scratch[CD_KB][CD_XB * 16];
-		int		 n, kb, y, x0, i, nv, len;
+		struct cd_pad	 pd;
+		int		 task, n, kb, y, y0, y1, x0, i, len;
 		float		*o[CD_KB];
-		const float	*ip, *b;
+		cd_strip_fn	 strip;
 
-		y = task % H;
-		kb = (task / H) % KB;
-		n = task / (H * KB);
 		memset(scratch, 0, sizeof scratch);
-		b = bias != NULL ? bias + kb * CD_KB : NULL;
-		ip = in->data + (size_t)n * C * in->plane +
-		    (size_t)y * in->Wp;
-		for (x0 = 0; x0 < W; x0 += CD_XB * 16) {
-			len = W - x0 < CD_XB * 16 ? W - x0 : CD_XB * 16;
-			nv = (len + 15) / 16;
-			for (i = 0; i < CD_KB; i++) {
-				int k = kb * CD_KB + i;
+		pd.data = model_alloc(cd_pad_size(C, rows, W) * sizeof (float));
+		#pragma omp for schedule(static)
+		for (task = 0; task < ntask; task++) {
+			n = task / nby;
+			y0 = (task % nby) * rows;
+			y1 = y0 + rows < H ? y0 + rows : H;
+			cd_pad_rows(&pd, inp, n, y0, y1);
+			for (y = y0; y < y1; y++) {
+				for (x0 = 0; x0 < W; x0 += CD_XB * 16) {
+					len = W - x0 < CD_XB * 16 ? W - x0 :
+					    CD_XB * 16;
+					strip = cd_strip_for(len);
+					for (kb = 0; kb < KB; kb++) {
+						for (i = 0; i < CD_KB; i++) {
+							int k = kb * CD_KB + i;
 
-				o[i] = k < K ? out->data + (((size_t)n * K +
-				    k) * H + y) * W + x0 : scratch[i];
-			}
-			switch (nv) {
-			case 1:
-				cd_strip1(o, ip + x0, in->plane, in->Wp,
-				    wr + kb * wblock, C, b,
-				    add, len);
-				break;
-			case 2:
-				cd_strip2(o, ip + x0, in->plane, in->Wp,
-				    wr + kb * wblock, C, b,
-				    add, len);
-				break;
-			case 3:
-				cd_strip3(o, ip + x0, in->plane, in->Wp,
-				    wr + kb * wblock, C, b,
-				    add, len);
-				break;
-			default:
-				cd_strip4(o, ip + x0, in->plane, in->Wp,
-				    wr + kb * wblock, C, b,
-				    add, len);
-				break;
+							o[i] = k < K ?
+							    out->data +
+							    (((size_t)n * K +
+							    k) * H + y) * W +
+							    x0 : scratch[i];
+						}
+						strip(o, pd.data + (size_t)(y -
+						    y0) * pd.Wp + x0,
+						    pd.plane, pd.Wp,
+						    wr + kb * wblock, C,
+						    bias != NULL ? bias +
+						    kb * CD_KB : NULL, add,
+						    len);
+					}
+				}
 			}
 		}
+		free(pd.data);
 	}
 }
 
@@ -272,22 +280,22 @@ cd_run(struct tensor *out, const struct cd_pad *in, const float *wr,
  */
 static CD_TARGET void
 cd_dweight_block(float *acc, const struct cd_pad *in, const float *dout,
-    int K, int n, int y0, int y1)
+    int K, int H, int n, int y0, int y1)
 {
 	__m512		 s0[9], s1[9], g0, g1, v;
 	__mmask16	 m;
 	const float	*ir, *gr0, *gr1;
-	int		 C, H, W, c, k, t, y, x;
+	int		 C, W, c, k, t, y, x;
 
-	C = in->C; H = in->H; W = in->W;
+	C = in->C; W = in->W;
 	for (c = 0; c < C; c++) {
 		for (k = 0; k < K; k += 2) {
 			#pragma GCC unroll 9
 			for (t = 0; t < 9; t++)
 				s0[t] = s1[t] = _mm512_setzero_ps();
 			for (y = y0; y < y1; y++) {
-				ir = in->data + ((size_t)n * C + c) *
-				    in->plane + (size_t)y * in->Wp;
+				ir = in->data + c * in->plane +
+				    (size_t)(y - y0) * in->Wp;
 				gr0 = dout + (((size_t)n * K + k) * H + y) * W;
 				gr1 = k + 1 < K ? gr0 + (size_t)H * W : gr0;
 				for (x = 0; x < W; x += 16) {
@@ -319,10 +327,12 @@ cd_dweight_block(float *acc, const struct cd_pad *in, const float *dout,
 	}
 }
 
-/* dweight (K,C,3,3) += sum over images and pixels, split into blocks of
- * rows that threads take in a fixed order. */
+/* dweight (K,C,3,3) += sum over images and pixels of dout (N,K,H,W) and
+ * inp (N,C,H,W), split into blocks of rows that threads take in a fixed
+ * order, each block's dout staying in L2 while every channel of its
+ * input passes. */
 static void
-cd_dweight(struct tensor *dweight, const struct cd_pad *in,
+cd_dweight(struct tensor *dweight, const struct tensor *inp,
     const struct tensor *dout)
 {
 	int	 N, K, H, W, C, rows, nby, nblock, nthread, i;
@@ -331,7 +341,7 @@ cd_dweight(struct tensor *dweight, const struct cd_pad *in,
 
 	N = dout->shape[0]; K = dout->shape[1];
 	H = dout->shape[2]; W = dout->shape[3];
-	C = in->C;
+	C = inp->shape[1];
 	nw = (size_t)K * C * 9;
 	rows = CD_BLOCK / ((size_t)K * W * sizeof (float));
 	rows = rows < 1 ? 1 : rows > H ? H : rows;
@@ -343,14 +353,21 @@ cd_dweight(struct tensor *dweight, const struct cd_pad *in,
 	acc = model_alloc(nthread * nw * sizeof *acc);
 	memset(acc, 0, nthread * nw * sizeof *acc);
 
-	#pragma omp parallel for num_threads(nthread) schedule(static)
-	for (i = 0; i < nblock; i++) {
-		int	tid = conv_thread(), y0, y1;
+	#pragma omp parallel num_threads(nthread)
+	{
+		struct cd_pad	 pd;
+		int		 tid = conv_thread(), y0, y1, b;
 
-		y0 = (i % nby) * rows;
-		y1 = y0 + rows < H ? y0 + rows : H;
-		cd_dweight_block(acc + tid * nw, in, dout->data, K, i / nby,
-		    y0, y1);
+		pd.data = model_alloc(cd_pad_size(C, rows, W) * sizeof (float));
+		#pragma omp for schedule(static)
+		for (b = 0; b < nblock; b++) {
+			y0 = (b % nby) * rows;
+			y1 = y0 + rows < H ? y0 + rows : H;
+			cd_pad_rows(&pd, inp, b / nby, y0, y1);
+			cd_dweight_block(acc + tid * nw, &pd, dout->data, K, H,
+			    b / nby, y0, y1);
+		}
+		free(pd.data);
 	}
 
 	/* Thread sums in thread order. */
@@ -412,19 +429,17 @@ int
 conv_direct_forward(struct tensor *out, const struct tensor *inp,
     const struct tensor *weight, const struct tensor *bias)
 {
-	struct cd_pad	 pd;
 	float		*wr, *b;
 	int		 K, k;
 
 	if (weight->shape[3] != 3 || !cd_supported())
 		return (-1);
 	K = weight->shape[0];
-	cd_pad_new(&pd, inp);
 	wr = cd_weights(weight, 0);
 	b = model_alloc(((K + CD_KB - 1) / CD_KB) * CD_KB * sizeof *b);
 	for (k = 0; k < ((K + CD_KB - 1) / CD_KB) * CD_KB; k++)
 		b[k] = bias != NULL && k < K ? bias->data[k] : 0;
-	cd_run(out, &pd, wr, b, 0);
+	cd_run(out, inp, wr, b, 0);
 	free(b);
 	free(wr);
 	return (0);
@@ -436,7 +451,6 @@ conv_direct_backward(struct tensor *dinp, struct tensor *dweight,
     struct tensor *dbias, const struct tensor *dout,
     const struct tensor *inp, const struct tensor *weight)
 {
-	struct cd_pad	 pd;
 	float		*wr;
 	int		 N, K, P, n, k, p;
 	double		 sum;
@@ -460,15 +474,13 @@ conv_direct_backward(struct tensor *dinp, struct tensor *dweight,
 
 	/* dweight: from the padded input. */
 	if (dweight != NULL) {
-		cd_pad_new(&pd, inp);
-		cd_dweight(dweight, &pd, dout);
+		cd_dweight(dweight, inp, dout);
 	}
 
 	/* dinp: the forward kernel on padded dout, turned weights. */
 	if (dinp != NULL) {
-		cd_pad_new(&pd, dout);
 		wr = cd_weights(weight, 1);
-		cd_run(dinp, &pd, wr, NULL, 1);
+		cd_run(dinp, dout, wr, NULL, 1);
 		free(wr);
 	}
 	return (0);

@@ -3,9 +3,11 @@
  * (model/ARCH.md: 16-32-64-128, 256x256, 6 classes) and the time of its
  * whole forward layer sequence, at a given batch and thread count.
  *
- *	bench_layers [-r] [-b batch] [-t threads] [-n reps]
+ *	bench_layers [-cr] [-b batch] [-t threads] [-n reps]
  *
- * -r also times the im2col + sgemm reference kernels.  Each figure is the
+ * -r also times the im2col + sgemm reference kernels.  -c counts the
+ * process's CPU time instead of wall time: with one thread, a steadier
+ * figure on a shared machine.  Each figure is the
  * best of reps runs.  Output is one line per layer, read by layers.sh:
  *	conv C K H fwd-GFLOP/s bwd-GFLOP/s [ref-fwd ref-bwd]
  *	net forward-ms-per-batch
@@ -36,13 +38,14 @@ static const int bench_convs[][3] = {
 #define BENCH_NCONV (sizeof bench_convs / sizeof bench_convs[0])
 
 static int	bench_reps = 5;
+static clockid_t bench_clock = CLOCK_MONOTONIC;
 
 static double
 now(void)
 {
 	struct timespec	ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(bench_clock, &ts);
 	return (ts.tv_sec + ts.tv_nsec * 1e-9);
 }
 
@@ -224,8 +227,11 @@ main(int argc, char **argv)
 	size_t	 i;
 	double	 tf, tb, rf, rb, flops;
 
-	while ((ch = getopt(argc, argv, "b:n:rt:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:cn:rt:")) != -1) {
 		switch (ch) {
+		case 'c':
+			bench_clock = CLOCK_PROCESS_CPUTIME_ID;
+			break;
 		case 'b':
 			N = atoi(optarg);
 			break;
@@ -239,7 +245,7 @@ main(int argc, char **argv)
 			threads = atoi(optarg);
 			break;
 		default:
-			fprintf(stderr, "usage: bench_layers [-r] [-b batch] "
+			fprintf(stderr, "usage: bench_layers [-cr] [-b batch] "
 			    "[-n reps] [-t threads]\n");
 			return (2);
 		}
