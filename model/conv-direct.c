@@ -40,20 +40,31 @@
 #define CD_XB		4	/* vectors of 16 per forward strip */
 #define CD_BLOCK	(512 * 1024)	/* bytes of dout per dweight block */
 
-/* Rows [y0 - 1, y1 + 1) of one image, every channel, with a border of
- * zeros: (C, rows, Wp). */
+/*
+ * Rows [y0 - 1, y1 + 1) of one image, every channel, with a border of
+ * zeros: (C, rows, Wp).  A row's zero on the left sits at CD_OFF, so that
+ * pixel 0 of the image starts a cache line and the middle tap's loads
+ * never straddle two.
+ */
+#define CD_OFF		15
 struct cd_pad {
 	float	*data;
 	int	 C, rows, W;
-	int	 Wp;		/* W + 2 */
+	int	 Wp;		/* W + 2 + CD_OFF, rounded up to 16 */
 	size_t	 plane;		/* rows * Wp */
 };
+
+static int
+cd_pad_stride(int W)
+{
+	return ((W + 2 + CD_OFF + 15) / 16 * 16);
+}
 
 /* The floats a padded block of up to nrow output rows needs. */
 static size_t
 cd_pad_size(int C, int nrow, int W)
 {
-	return ((size_t)C * (nrow + 2) * (W + 2) + 32);
+	return ((size_t)C * (nrow + 2) * cd_pad_stride(W) + 32);
 }
 
 /* Copy rows [y0 - 1, y1 + 1) of image n of t (N,C,H,W) into pd->data,
@@ -66,15 +77,15 @@ cd_pad_rows(struct cd_pad *pd, const struct tensor *t, int n, int y0,
 	float	*r;
 
 	C = t->shape[1]; H = t->shape[2]; W = t->shape[3];
-	pd->C = C; pd->W = W; pd->Wp = W + 2;
+	pd->C = C; pd->W = W; pd->Wp = cd_pad_stride(W);
 	pd->rows = y1 - y0 + 2;
 	pd->plane = (size_t)pd->rows * pd->Wp;
 	for (c = 0; c < C; c++) {
 		for (y = y0 - 1; y <= y1; y++) {
 			r = pd->data + c * pd->plane + (size_t)(y - y0 + 1) *
-			    pd->Wp;
+			    pd->Wp + CD_OFF;
 			if (y < 0 || y >= H) {
-				memset(r, 0, pd->Wp * sizeof *r);
+				memset(r, 0, (W + 2) * sizeof *r);
 				continue;
 			}
 			r[0] = 0;
@@ -259,7 +270,7 @@ cd_run(struct tensor *out, const struct tensor *inp, const float *wr,
 							    x0 : scratch[i];
 						}
 						strip(o, pd.data + (size_t)(y -
-						    y0) * pd.Wp + x0,
+						    y0) * pd.Wp + CD_OFF + x0,
 						    pd.plane, pd.Wp,
 						    wr + kb * wblock, C,
 						    bias != NULL ? bias +
@@ -295,7 +306,7 @@ cd_dweight_block(float *acc, const struct cd_pad *in, const float *dout,
 				s0[t] = s1[t] = _mm512_setzero_ps();
 			for (y = y0; y < y1; y++) {
 				ir = in->data + c * in->plane +
-				    (size_t)(y - y0) * in->Wp;
+				    (size_t)(y - y0) * in->Wp + CD_OFF;
 				gr0 = dout + (((size_t)n * K + k) * H + y) * W;
 				gr1 = k + 1 < K ? gr0 + (size_t)H * W : gr0;
 				for (x = 0; x < W; x += 16) {
