@@ -248,7 +248,9 @@ cd_run(struct tensor *out, const struct tensor *inp, const float *wr,
 
 		memset(scratch, 0, sizeof scratch);
 		pd.data = model_alloc(cd_pad_size(C, rows, W) * sizeof (float));
-		#pragma omp for schedule(static)
+		/* Each output comes from one task whichever thread runs it,
+		 * so a thread held up by others' work may fall behind. */
+		#pragma omp for schedule(dynamic)
 		for (task = 0; task < ntask; task++) {
 			n = task / nby;
 			y0 = (task % nby) * rows;

@@ -473,11 +473,14 @@ concat_forward(struct tensor *out, const struct tensor *a,
 	N = a->shape[0];
 	na = a->n / N; nb = b->n / N;
 	assert(out->n == a->n + b->n && b->shape[0] == N);
-	for (n = 0; n < N; n++) {
-		memcpy(out->data + n * (na + nb), a->data + n * na,
-		    na * sizeof *a->data);
-		memcpy(out->data + n * (na + nb) + na, b->data + n * nb,
-		    nb * sizeof *b->data);
+	#pragma omp parallel for
+	for (n = 0; n < 2 * N; n++) {
+		if (n % 2 == 0)
+			memcpy(out->data + n / 2 * (na + nb),
+			    a->data + n / 2 * na, na * sizeof *a->data);
+		else
+			memcpy(out->data + n / 2 * (na + nb) + na,
+			    b->data + n / 2 * nb, nb * sizeof *b->data);
 	}
 }
 
@@ -493,6 +496,7 @@ concat_backward(struct tensor *da, struct tensor *db,
 	N = dout->shape[0];
 	na = da != NULL ? da->n / N : dout->n / N - db->n / N;
 	nb = dout->n / N - na;
+	#pragma omp parallel for private(g, i)
 	for (n = 0; n < N; n++) {
 		g = dout->data + n * (na + nb);
 		if (da != NULL) {
