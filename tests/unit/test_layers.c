@@ -268,6 +268,31 @@ conv_fast_matches_reference(void **state)
 	}
 }
 
+/* Two backward passes on the same data give the same bits. */
+static void
+conv_backward_is_deterministic(void **state)
+{
+	struct tensor	*inp, *w, *r, *dw[2], *di[2];
+	int		 i;
+
+	inp = tensor_new4(3, 8, 40, 40);
+	w = tensor_new4(12, 8, 3, 3);
+	r = tensor_new4(3, 12, 40, 40);
+	fill_uniform(inp, -1, 1); fill_uniform(w, -1, 1);
+	fill_uniform(r, -1, 1);
+	for (i = 0; i < 2; i++) {
+		dw[i] = tensor_new4(12, 8, 3, 3);
+		di[i] = tensor_new4(3, 8, 40, 40);
+		conv_backward(di[i], dw[i], NULL, r, inp, w);
+	}
+	assert_memory_equal(dw[0]->data, dw[1]->data, dw[0]->n * 4);
+	assert_memory_equal(di[0]->data, di[1]->data, di[0]->n * 4);
+	for (i = 0; i < 2; i++) {
+		tensor_free(dw[i]); tensor_free(di[i]);
+	}
+	tensor_free(inp); tensor_free(w); tensor_free(r);
+}
+
 /* ------------------------------------------------------------------ */
 /* Batch normalisation. */
 
@@ -861,6 +886,7 @@ main(void)
 		cmocka_unit_test(conv3x3_backward_matches_differences),
 		cmocka_unit_test(conv1x1_backward_matches_differences),
 		cmocka_unit_test(conv_fast_matches_reference),
+		cmocka_unit_test(conv_backward_is_deterministic),
 		cmocka_unit_test(bn_backward_matches_differences),
 		cmocka_unit_test(bn_updates_running_statistics),
 		cmocka_unit_test(relu_backward_matches_differences),
