@@ -395,6 +395,37 @@ bn_updates_running_statistics(void **state)
 	tensor_free(st.mean); tensor_free(st.invstd);
 }
 
+/* A large mean does not swamp a small variance: mean 1000, standard
+ * deviation about 0.03, over 2 * 5000 values. */
+static void
+bn_variance_survives_large_mean(void **state)
+{
+	struct tensor	*inp, *out, *gamma, *beta;
+	struct bn_state	 st = { NULL, NULL };
+	int		 shape[1] = { 1 };
+	double		 s = 0, ss = 0, m, var;
+	size_t		 i;
+
+	inp = tensor_new4(2, 1, 50, 100);
+	out = tensor_new4(2, 1, 50, 100);
+	gamma = tensor_new(1, shape);
+	beta = tensor_new(1, shape);
+	gamma->data[0] = 1;
+	fill_uniform(inp, 999.95f, 1000.05f);
+	for (i = 0; i < inp->n; i++)
+		s += inp->data[i];
+	m = s / inp->n;
+	for (i = 0; i < inp->n; i++)
+		ss += (inp->data[i] - m) * (inp->data[i] - m);
+	var = ss / inp->n;
+	bn_forward(out, inp, gamma, beta, NULL, NULL, &st, 1);
+	assert_float_equal(st.mean->data[0], m, 1e-4);
+	assert_float_equal(st.invstd->data[0], 1 / sqrt(var + 1e-5),
+	    1e-3 / sqrt(var + 1e-5));
+	tensor_free(inp); tensor_free(out); tensor_free(gamma);
+	tensor_free(beta); tensor_free(st.mean); tensor_free(st.invstd);
+}
+
 /* ------------------------------------------------------------------ */
 /* ReLU, max-pooling, upsampling, concatenation. */
 
@@ -889,6 +920,7 @@ main(void)
 		cmocka_unit_test(conv_backward_is_deterministic),
 		cmocka_unit_test(bn_backward_matches_differences),
 		cmocka_unit_test(bn_updates_running_statistics),
+		cmocka_unit_test(bn_variance_survives_large_mean),
 		cmocka_unit_test(relu_backward_matches_differences),
 		cmocka_unit_test(maxpool_backward_matches_differences),
 		cmocka_unit_test(maxpool_forward_picks_first_maximum),
