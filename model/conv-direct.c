@@ -1,28 +1,30 @@
 /*
- * Direct 3x3 convolution kernels for CPUs with AVX-512.
+ * Direct 3x3 convolution kernels for CPUs with AVX-512 or AVX2.
  *
  * The network's costly layers are 3x3 convolutions with few channels (16
  * to 64) on large planes, where im2col turns the work into thin matrix
  * products that sgemm runs poorly.  Here the image stays NCHW and each
- * kernel slides 16-wide vectors along a row.  Each thread copies the rows it
+ * kernel slides vectors along a row.  Each thread copies the rows it
  * works on into a small buffer with a border of zeros, so the kernels
  * never test bounds and the copy is still in cache when they run.
  *
- * - Forward: a strip of up to 64 pixels of one output row for 4 output
- *   channels lives in 16 registers; every input vector loaded serves the 4
- *   channels and every broadcast weight the 4 vectors.
+ * - Forward: a strip of 4 vectors of one output row (2 with AVX2) for 4
+ *   output channels lives in registers; every input vector loaded serves
+ *   the 4 channels and every broadcast weight all the strip's vectors.
  * - dinp is the same kernel run on the padded dout with the weights
  *   transposed and turned by 180 degrees, adding into dinp.
  * - dweight sums dout * shifted input over pixels: for one input channel
- *   and two output channels, 18 accumulators (9 taps) run along the rows
- *   of a block that stays in cache; each block's sums go to the thread's
- *   own buffer, and the buffers are added in thread order at the end.
+ *   and three output channels (one with AVX2), 9 accumulators per channel
+ *   run along the rows of a block that stays in cache; each block's sums
+ *   go to the thread's own buffer, added in thread order at the end.
  *
  * Every output element is computed by one thread in a fixed order, so the
  * results depend at most on the number of threads (dweight only).  Rows
- * whose width is not a multiple of 16 end in a masked vector.  Without
- * AVX-512 (checked at run time) these functions decline and conv.c's
- * im2col kernels do the work; the rest of the build needs no -march.
+ * whose width is not a multiple of the vector end in a masked one.  The
+ * kernels are written once (conv-kernel.h) and built for each instruction
+ * set with target attributes, chosen at run time; without AVX2 these
+ * functions decline and conv.c's im2col kernels do the work.  The build
+ * needs no -march.
  */
 #include <assert.h>
 #include <stdlib.h>
@@ -34,10 +36,7 @@
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 
-#define CD_TARGET	__attribute__((target("avx512f,avx2,fma")))
-#define CD_INLINE	static inline __attribute__((always_inline)) CD_TARGET
 #define CD_KB		4	/* output channels per forward strip */
-#define CD_XB		4	/* vectors of 16 per forward strip */
 #define CD_BLOCK	(512 * 1024)	/* bytes of dout per dweight block */
 
 /*
@@ -98,341 +97,133 @@ cd_pad_rows(struct cd_pad *pd, const struct tensor *t, int n, int y0,
 	memset(pd->data + C * pd->plane, 0, 32 * sizeof (float));
 }
 
-/* The mask of the j-th of nv vectors when the strip holds n pixels. */
-CD_INLINE __mmask16
-cd_mask(int j, int n)
-{
-	int	left = n - 16 * j;
-
-	return (left >= 16 ? (__mmask16)0xffff :
-	    (__mmask16)((1u << left) - 1));
-}
-
-/*
- * One strip: out[kb] (CD_KB row pointers at the strip's first pixel)
- * = (add ? out : bias) + sum over c, taps of w * in.  in points at the
- * padded input's channel 0, the row and column of the strip's top-left
- * tap; w is (C, 9, CD_KB).  XB vectors, n pixels.
- */
-CD_INLINE void
-cd_strip(float *const *out, const float *in, size_t plane, int Wp,
-    const float *w, int C, const float *bias, int add, int n, const int XB,
-    const int masked)
-{
-	__m512		 acc[CD_KB][CD_XB], v[CD_XB], wv;
-	__mmask16	 m[CD_XB];
-	const float	*ic, *r, *wc;
-	int		 c, t, j, kb;
-
-	#pragma GCC unroll 4
-	for (j = 0; j < XB; j++)
-		m[j] = cd_mask(j, n);
-	#pragma GCC unroll 4
-	for (kb = 0; kb < CD_KB; kb++) {
-		#pragma GCC unroll 4
-		for (j = 0; j < XB; j++) {
-			acc[kb][j] = add ?
-			    _mm512_maskz_loadu_ps(m[j], out[kb] + 16 * j) :
-			    _mm512_set1_ps(bias[kb]);
-		}
-	}
-
-	for (c = 0; c < C; c++) {
-		ic = in + c * plane;
-		wc = w + (size_t)c * 9 * CD_KB;
-		#pragma GCC unroll 9
-		for (t = 0; t < 9; t++) {
-			r = ic + (t / 3) * Wp + t % 3;
-			#pragma GCC unroll 4
-			for (j = 0; j < XB; j++)
-				v[j] = masked ? _mm512_maskz_loadu_ps(m[j],
-				    r + 16 * j) : _mm512_loadu_ps(r + 16 * j);
-			#pragma GCC unroll 4
-			for (kb = 0; kb < CD_KB; kb++) {
-				wv = _mm512_set1_ps(wc[t * CD_KB + kb]);
-				#pragma GCC unroll 4
-				for (j = 0; j < XB; j++)
-					acc[kb][j] = _mm512_fmadd_ps(wv, v[j],
-					    acc[kb][j]);
-			}
-		}
-	}
-
-	#pragma GCC unroll 4
-	for (kb = 0; kb < CD_KB; kb++)
-		#pragma GCC unroll 4
-		for (j = 0; j < XB; j++)
-			_mm512_mask_storeu_ps(out[kb] + 16 * j, m[j],
-			    acc[kb][j]);
-}
-
-/* The strip at each width, so that the compiler keeps it in registers;
- * full strips load without masks. */
-#define CD_STRIP(name, XB, masked)					\
-static CD_TARGET void							\
-name(float *const *o, const float *i, size_t p, int Wp, const float *w,	\
-    int C, const float *b, int add, int n)				\
-{									\
-	cd_strip(o, i, p, Wp, w, C, b, add, n, XB, masked);		\
-}
-CD_STRIP(cd_strip1, 1, 1)
-CD_STRIP(cd_strip2, 2, 1)
-CD_STRIP(cd_strip3, 3, 1)
-CD_STRIP(cd_strip4, 4, 1)
-CD_STRIP(cd_strip1f, 1, 0)
-CD_STRIP(cd_strip2f, 2, 0)
-CD_STRIP(cd_strip4f, 4, 0)
-
 typedef void (*cd_strip_fn)(float *const *, const float *, size_t, int,
     const float *, int, const float *, int, int);
 
-/* The strip function for len pixels. */
-static cd_strip_fn
-cd_strip_for(int len)
+#define CK_PASTE2(a, b)	a ## _ ## b
+#define CK_PASTE(a, b)	CK_PASTE2(a, b)
+#define CK(name)	CK_PASTE(name, CK_ISA)
+
+/* AVX-512: 16 floats, 32 registers, mask registers. */
+#define CK_ISA		avx512
+#define CK_TARGET	__attribute__((target("avx512f,avx2,fma")))
+#define CK_INLINE	static inline __attribute__((always_inline)) CK_TARGET
+#define CK_VL		16
+#define CK_XB		4
+#define CK_DK		3
+#define CK_VEC		__m512
+#define CK_MASK		__mmask16
+#define CK_MASKN(n)	((n) >= 16 ? (__mmask16)0xffff :		\
+			    (__mmask16)((1u << (n)) - 1))
+#define CK_LOAD		_mm512_loadu_ps
+#define CK_LOADM(m, p)	_mm512_maskz_loadu_ps((m), (p))
+#define CK_STOREM(p, m, v) _mm512_mask_storeu_ps((p), (m), (v))
+#define CK_SET1		_mm512_set1_ps
+#define CK_ZERO		_mm512_setzero_ps
+#define CK_FMA		_mm512_fmadd_ps
+#define CK_HSUM		_mm512_reduce_add_ps
+#include "conv-kernel.h"
+#undef CK_ISA
+#undef CK_TARGET
+#undef CK_INLINE
+#undef CK_VL
+#undef CK_XB
+#undef CK_DK
+#undef CK_VEC
+#undef CK_MASK
+#undef CK_MASKN
+#undef CK_LOAD
+#undef CK_LOADM
+#undef CK_STOREM
+#undef CK_SET1
+#undef CK_ZERO
+#undef CK_FMA
+#undef CK_HSUM
+
+/* AVX2: 8 floats, 16 registers, masks as vectors of all-ones lanes. */
+static const int32_t cd_avx2_lanes[16] = {
+	-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0
+};
+
+static inline __attribute__((always_inline, target("avx2,fma"))) __m256i
+cd_avx2_mask(int n)
 {
-	switch (len) {
-	case 16:
-		return (cd_strip1f);
-	case 32:
-		return (cd_strip2f);
-	case 64:
-		return (cd_strip4f);
-	}
-	switch ((len + 15) / 16) {
-	case 1:
-		return (cd_strip1);
-	case 2:
-		return (cd_strip2);
-	case 3:
-		return (cd_strip3);
-	}
-	return (cd_strip4);
+	n = n > 8 ? 8 : n;
+	return (_mm256_loadu_si256((const __m256i *)(cd_avx2_lanes + 8 -
+	    n)));
 }
+
+static inline __attribute__((always_inline, target("avx2,fma"))) float
+cd_avx2_hsum(__m256 v)
+{
+	__m128	s;
+
+	s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+	s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+	s = _mm_add_ss(s, _mm_movehdup_ps(s));
+	return (_mm_cvtss_f32(s));
+}
+
+#define CK_ISA		avx2
+#define CK_TARGET	__attribute__((target("avx2,fma")))
+#define CK_INLINE	static inline __attribute__((always_inline)) CK_TARGET
+#define CK_VL		8
+#define CK_XB		2
+#define CK_DK		1
+#define CK_VEC		__m256
+#define CK_MASK		__m256i
+#define CK_MASKN(n)	cd_avx2_mask(n)
+#define CK_LOAD		_mm256_loadu_ps
+#define CK_LOADM(m, p)	_mm256_maskload_ps((p), (m))
+#define CK_STOREM(p, m, v) _mm256_maskstore_ps((p), (m), (v))
+#define CK_SET1		_mm256_set1_ps
+#define CK_ZERO		_mm256_setzero_ps
+#define CK_FMA		_mm256_fmadd_ps
+#define CK_HSUM		cd_avx2_hsum
+#include "conv-kernel.h"
 
 /*
- * out (N,K,H,W) = (add ? out : bias) + conv3x3(inp (N,C,H,W)), with wr
- * the weights as (ceil(K/4), C, 9, 4), zero past K, and bias ceil(K/4)*4
- * floats or NULL when adding.
+ * Which kernels this CPU runs, asked once: CONV_ISA_AVX512, CONV_ISA_AVX2 or CONV_ISA_NONE
+ * (then conv.c's).  S4LAB_CONV=avx2 or S4LAB_CONV=ref in the environment
+ * asks for less, to test or measure the others.
  */
-static void
-cd_run(struct tensor *out, const struct tensor *inp, const float *wr,
-    const float *bias, int add)
-{
-	int	 N, K, H, W, C, KB, rows, nby, ntask;
-	size_t	 wblock;
+static int	cd_chosen = -1;
 
-	N = out->shape[0]; K = out->shape[1];
-	H = out->shape[2]; W = out->shape[3];
-	C = inp->shape[1];
-	KB = (K + CD_KB - 1) / CD_KB;
-	wblock = (size_t)C * 9 * CD_KB;
-	/* Blocks of rows whose padded input stays in L2. */
-	rows = CD_BLOCK / ((size_t)C * (W + 2) * sizeof (float)) - 2;
-	rows = rows < 1 ? 1 : rows > 8 ? 8 : rows > H ? H : rows;
-	nby = (H + rows - 1) / rows;
-	ntask = N * nby;
-
-	/*
-	 * One task: a block of rows of one image, padded into the thread's
-	 * buffer.  Along a row, all the channel blocks of a strip follow
-	 * each other while its input (C channels, 3 rows, 66 columns) is in
-	 * L1.
-	 */
-	#pragma omp parallel
-	{
-		float		 scratch[CD_KB][CD_XB * 16];
-		struct cd_pad	 pd;
-		int		 task, n, kb, y, y0, y1, x0, i, len;
-		float		*o[CD_KB];
-		cd_strip_fn	 strip;
-
-		memset(scratch, 0, sizeof scratch);
-		pd.data = model_alloc(cd_pad_size(C, rows, W) * sizeof (float));
-		/* Each output comes from one task whichever thread runs it,
-		 * so a thread held up by others' work may fall behind. */
-		#pragma omp for schedule(dynamic)
-		for (task = 0; task < ntask; task++) {
-			n = task / nby;
-			y0 = (task % nby) * rows;
-			y1 = y0 + rows < H ? y0 + rows : H;
-			cd_pad_rows(&pd, inp, n, y0, y1);
-			for (y = y0; y < y1; y++) {
-				for (x0 = 0; x0 < W; x0 += CD_XB * 16) {
-					len = W - x0 < CD_XB * 16 ? W - x0 :
-					    CD_XB * 16;
-					strip = cd_strip_for(len);
-					for (kb = 0; kb < KB; kb++) {
-						for (i = 0; i < CD_KB; i++) {
-							int k = kb * CD_KB + i;
-
-							o[i] = k < K ?
-							    out->data +
-							    (((size_t)n * K +
-							    k) * H + y) * W +
-							    x0 : scratch[i];
-						}
-						strip(o, pd.data + (size_t)(y -
-						    y0) * pd.Wp + CD_OFF + x0,
-						    pd.plane, pd.Wp,
-						    wr + kb * wblock, C,
-						    bias != NULL ? bias +
-						    kb * CD_KB : NULL, add,
-						    len);
-					}
-				}
-			}
-		}
-		free(pd.data);
-	}
-}
-
-/*
- * dweight of output channels [k, k + DK) and input channel c, over rows
- * [y0, y1) of image n: 9 * DK vector sums of dout * the shifted input,
- * reduced into acc (K, C, 9).  Three channels at once load 12 vectors per
- * 27 FMAs, and nearly fill the 32 registers.
- */
-CD_INLINE void
-cd_dweight_part(float *acc, const struct cd_pad *in, const float *dout,
-    int K, int H, int n, int y0, int y1, int c, int k, const int DK)
-{
-	__m512		 s[3][9], g[3], v;
-	__mmask16	 m;
-	const float	*ir, *gr;
-	int		 C, W, t, y, x, d;
-
-	C = in->C; W = in->W;
-	#pragma GCC unroll 3
-	for (d = 0; d < DK; d++) {
-		#pragma GCC unroll 9
-		for (t = 0; t < 9; t++)
-			s[d][t] = _mm512_setzero_ps();
-	}
-	for (y = y0; y < y1; y++) {
-		ir = in->data + c * in->plane + (size_t)(y - y0) * in->Wp +
-		    CD_OFF;
-		gr = dout + (((size_t)n * K + k) * H + y) * W;
-		for (x = 0; x < W; x += 16) {
-			m = W - x >= 16 ? (__mmask16)0xffff :
-			    (__mmask16)((1u << (W - x)) - 1);
-			#pragma GCC unroll 3
-			for (d = 0; d < DK; d++)
-				g[d] = _mm512_maskz_loadu_ps(m,
-				    gr + (size_t)d * H * W + x);
-			#pragma GCC unroll 9
-			for (t = 0; t < 9; t++) {
-				v = _mm512_maskz_loadu_ps(m, ir +
-				    (t / 3) * in->Wp + t % 3 + x);
-				#pragma GCC unroll 3
-				for (d = 0; d < DK; d++)
-					s[d][t] = _mm512_fmadd_ps(g[d], v,
-					    s[d][t]);
-			}
-		}
-	}
-	#pragma GCC unroll 3
-	for (d = 0; d < DK; d++) {
-		#pragma GCC unroll 9
-		for (t = 0; t < 9; t++)
-			acc[((size_t)(k + d) * C + c) * 9 + t] +=
-			    _mm512_reduce_add_ps(s[d][t]);
-	}
-}
-
-#define CD_DWEIGHT(name, DK)						\
-static CD_TARGET void							\
-name(float *acc, const struct cd_pad *in, const float *dout, int K,	\
-    int H, int n, int y0, int y1, int c, int k)				\
-{									\
-	cd_dweight_part(acc, in, dout, K, H, n, y0, y1, c, k, DK);	\
-}
-CD_DWEIGHT(cd_dweight1, 1)
-CD_DWEIGHT(cd_dweight2, 2)
-CD_DWEIGHT(cd_dweight3, 3)
-
-/* dweight of one block of rows [y0, y1) of image n, every channel pair,
- * output channels three at a time. */
-static void
-cd_dweight_block(float *acc, const struct cd_pad *in, const float *dout,
-    int K, int H, int n, int y0, int y1)
-{
-	int	c, k;
-
-	for (c = 0; c < in->C; c++) {
-		for (k = 0; k + 3 <= K; k += 3)
-			cd_dweight3(acc, in, dout, K, H, n, y0, y1, c, k);
-		if (K - k == 2)
-			cd_dweight2(acc, in, dout, K, H, n, y0, y1, c, k);
-		else if (K - k == 1)
-			cd_dweight1(acc, in, dout, K, H, n, y0, y1, c, k);
-	}
-}
-
-/* dweight (K,C,3,3) += sum over images and pixels of dout (N,K,H,W) and
- * inp (N,C,H,W), split into blocks of rows that threads take in a fixed
- * order, each block's dout staying in L2 while every channel of its
- * input passes. */
-static void
-cd_dweight(struct tensor *dweight, const struct tensor *inp,
-    const struct tensor *dout)
-{
-	int	 N, K, H, W, C, rows, nby, nblock, nthread, i;
-	size_t	 nw;
-	float	*acc;
-
-	N = dout->shape[0]; K = dout->shape[1];
-	H = dout->shape[2]; W = dout->shape[3];
-	C = inp->shape[1];
-	nw = (size_t)K * C * 9;
-	rows = CD_BLOCK / ((size_t)K * W * sizeof (float));
-	rows = rows < 1 ? 1 : rows > H ? H : rows;
-	nby = (H + rows - 1) / rows;
-	nblock = N * nby;
-	nthread = conv_threads();
-	if (nthread > nblock)
-		nthread = nblock;
-	acc = model_alloc(nthread * nw * sizeof *acc);
-	memset(acc, 0, nthread * nw * sizeof *acc);
-
-	#pragma omp parallel num_threads(nthread)
-	{
-		struct cd_pad	 pd;
-		int		 tid = conv_thread(), y0, y1, b;
-
-		pd.data = model_alloc(cd_pad_size(C, rows, W) * sizeof (float));
-		#pragma omp for schedule(static)
-		for (b = 0; b < nblock; b++) {
-			y0 = (b % nby) * rows;
-			y1 = y0 + rows < H ? y0 + rows : H;
-			cd_pad_rows(&pd, inp, b / nby, y0, y1);
-			cd_dweight_block(acc + tid * nw, &pd, dout->data, K, H,
-			    b / nby, y0, y1);
-		}
-		free(pd.data);
-	}
-
-	/* Thread sums in thread order. */
-	for (i = 0; i < nthread; i++) {
-		size_t j;
-
-		for (j = 0; j < nw; j++)
-			dweight->data[j] += acc[i * nw + j];
-	}
-	free(acc);
-}
-
-/* Can this CPU run the kernels? Asked once. */
 static int
-cd_supported(void)
+cd_isa(void)
 {
-	static int	supported = -1;
+	static int	 isa = -1;
+	const char	*env;
 
-	if (supported == -1) {
-		__builtin_cpu_init();
-		supported = __builtin_cpu_supports("avx512f") &&
-		    getenv("S4LAB_NO_AVX512") == NULL;
-	}
-	return (supported);
+	if (cd_chosen != -1)
+		return (cd_chosen);
+	if (isa != -1)
+		return (isa);
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx512f"))
+		isa = CONV_ISA_AVX512;
+	else if (__builtin_cpu_supports("avx2") &&
+	    __builtin_cpu_supports("fma"))
+		isa = CONV_ISA_AVX2;
+	else
+		isa = CONV_ISA_NONE;
+	env = getenv("S4LAB_CONV");
+	if (env != NULL && strcmp(env, "ref") == 0)
+		isa = CONV_ISA_NONE;
+	else if (env != NULL && strcmp(env, "avx2") == 0 && isa > CONV_ISA_AVX2)
+		isa = CONV_ISA_AVX2;
+	return (isa);
+}
+
+/* Use the kernels of level isa (CONV_ISA_*) or the best below it that
+ * this CPU runs; -1 goes back to the default.  Returns the level used. */
+int
+conv_direct_select(int isa)
+{
+	cd_chosen = -1;
+	if (isa >= 0 && isa < cd_isa())
+		cd_chosen = isa;
+	return (cd_isa());
 }
 
 /* Reorder weight (K,C,3,3) as (ceil(K/4), C, 9, 4) for forward, or,
@@ -473,14 +264,17 @@ conv_direct_forward(struct tensor *out, const struct tensor *inp,
 	float		*wr, *b;
 	int		 K, k;
 
-	if (weight->shape[3] != 3 || !cd_supported())
+	if (weight->shape[3] != 3 || cd_isa() == CONV_ISA_NONE)
 		return (-1);
 	K = weight->shape[0];
 	wr = cd_weights(weight, 0);
 	b = model_alloc(((K + CD_KB - 1) / CD_KB) * CD_KB * sizeof *b);
 	for (k = 0; k < ((K + CD_KB - 1) / CD_KB) * CD_KB; k++)
 		b[k] = bias != NULL && k < K ? bias->data[k] : 0;
-	cd_run(out, inp, wr, b, 0);
+	if (cd_isa() == CONV_ISA_AVX512)
+		cd_run_avx512(out, inp, wr, b, 0);
+	else
+		cd_run_avx2(out, inp, wr, b, 0);
 	free(b);
 	free(wr);
 	return (0);
@@ -496,7 +290,7 @@ conv_direct_backward(struct tensor *dinp, struct tensor *dweight,
 	int		 N, K, P, n, k, p;
 	double		 sum;
 
-	if (weight->shape[3] != 3 || !cd_supported())
+	if (weight->shape[3] != 3 || cd_isa() == CONV_ISA_NONE)
 		return (-1);
 	N = dout->shape[0]; K = dout->shape[1];
 	P = dout->shape[2] * dout->shape[3];
@@ -515,19 +309,31 @@ conv_direct_backward(struct tensor *dinp, struct tensor *dweight,
 
 	/* dweight: from the padded input. */
 	if (dweight != NULL) {
-		cd_dweight(dweight, inp, dout);
+		if (cd_isa() == CONV_ISA_AVX512)
+			cd_dweight_avx512(dweight, inp, dout);
+		else
+			cd_dweight_avx2(dweight, inp, dout);
 	}
 
 	/* dinp: the forward kernel on padded dout, turned weights. */
 	if (dinp != NULL) {
 		wr = cd_weights(weight, 1);
-		cd_run(dinp, dout, wr, NULL, 1);
+		if (cd_isa() == CONV_ISA_AVX512)
+			cd_run_avx512(dinp, dout, wr, NULL, 1);
+		else
+			cd_run_avx2(dinp, dout, wr, NULL, 1);
 		free(wr);
 	}
 	return (0);
 }
 
 #else /* !x86_64 */
+
+int
+conv_direct_select(int isa)
+{
+	return (CONV_ISA_NONE);
+}
 
 int
 conv_direct_forward(struct tensor *out, const struct tensor *inp,

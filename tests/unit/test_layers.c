@@ -213,11 +213,11 @@ max_rel_diff(const struct tensor *a, const struct tensor *b)
 	return (maxd / maxb);
 }
 
-/* The fast kernels (whichever this CPU runs) against im2col + sgemm, on
- * shapes with ragged edges: widths past one strip and not a multiple of
- * 16, channel counts not a multiple of 4, planes past one 1x1 block. */
+/* The kernels selected against im2col + sgemm, on shapes with ragged
+ * edges: widths past one strip and not a multiple of 16, channel counts
+ * not a multiple of 4, planes past one 1x1 block. */
 static void
-conv_fast_matches_reference(void **state)
+conv_compare_with_reference(void)
 {
 	const int	 shapes[][6] = {	/* N C K H W k */
 		{ 2, 5, 6, 9, 70, 3 }, { 1, 3, 16, 33, 33, 3 },
@@ -266,6 +266,21 @@ conv_fast_matches_reference(void **state)
 		tensor_free(inp); tensor_free(w); tensor_free(b);
 		tensor_free(o1); tensor_free(o2); tensor_free(r);
 	}
+}
+
+/* Each instruction set's kernels this CPU runs against the reference. */
+static void
+conv_fast_matches_reference(void **state)
+{
+	int	isa;
+
+	for (isa = CONV_ISA_NONE; isa <= CONV_ISA_AVX512; isa++) {
+		if (conv_direct_select(isa) != isa)
+			continue;
+		print_message("instruction set %d\n", isa);
+		conv_compare_with_reference();
+	}
+	conv_direct_select(-1);
 }
 
 /* Two backward passes on the same data give the same bits. */
