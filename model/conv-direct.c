@@ -59,6 +59,25 @@ cd_pad_stride(int W)
 	return ((W + 2 + CD_OFF + 15) / 16 * 16);
 }
 
+/*
+ * The calling thread's buffer of at least n floats.  Threads keep theirs
+ * from call to call (OpenMP's threads live on), since fresh pages for a
+ * megabyte at every layer cost more than the work in them.
+ */
+static float *
+cd_buffer(size_t n)
+{
+	static _Thread_local float	*buf;
+	static _Thread_local size_t	 size;
+
+	if (n > size) {
+		free(buf);
+		buf = model_alloc(n * sizeof *buf);
+		size = n;
+	}
+	return (buf);
+}
+
 /* The floats a padded block of up to nrow output rows needs. */
 static size_t
 cd_pad_size(int C, int nrow, int W)

@@ -158,7 +158,7 @@ CK(cd_run)(struct tensor *out, const struct tensor *inp, const float *wr,
 		cd_strip_fn	 strip;
 
 		memset(scratch, 0, sizeof scratch);
-		pd.data = model_alloc(cd_pad_size(C, rows, W) * sizeof (float));
+		pd.data = cd_buffer(cd_pad_size(C, rows, W));
 		/* Each output comes from one task whichever thread runs it,
 		 * so a thread held up by others' work may fall behind. */
 		#pragma omp for schedule(dynamic)
@@ -193,7 +193,6 @@ CK(cd_run)(struct tensor *out, const struct tensor *inp, const float *wr,
 				}
 			}
 		}
-		free(pd.data);
 	}
 }
 
@@ -317,7 +316,7 @@ CK(cd_dweight)(struct tensor *dweight, const struct tensor *inp,
 		struct cd_pad	 pd;
 		int		 tid = conv_thread(), y0, y1, b;
 
-		pd.data = model_alloc(cd_pad_size(C, rows, W) * sizeof (float));
+		pd.data = cd_buffer(cd_pad_size(C, rows, W));
 		#pragma omp for schedule(static)
 		for (b = 0; b < nblock; b++) {
 			y0 = (b % nby) * rows;
@@ -326,7 +325,6 @@ CK(cd_dweight)(struct tensor *dweight, const struct tensor *inp,
 			CK(cd_dweight_block)(acc + tid * nw, &pd, dout->data, K, H,
 			    b / nby, y0, y1);
 		}
-		free(pd.data);
 	}
 
 	/* Thread sums in thread order. */

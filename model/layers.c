@@ -279,12 +279,15 @@ bn_backward(struct tensor *dinp, struct tensor *dgamma,
 void
 relu_forward(struct tensor *out, const struct tensor *inp)
 {
-	size_t	i, n = inp->n;
+	const float	*x = inp->data;
+	float		*y = out->data;
+	size_t		 i, n = inp->n;
 
 	assert(out->n == n);
+	/* A select, not a branch: signs are random. */
 	#pragma omp parallel for simd if (n > 65536)
 	for (i = 0; i < n; i++)
-		out->data[i] = inp->data[i] > 0 ? inp->data[i] : 0;
+		y[i] = x[i] > 0 ? x[i] : 0;
 }
 
 /* dinp += dout where the output was positive. */
@@ -292,12 +295,14 @@ void
 relu_backward(struct tensor *dinp, const struct tensor *dout,
     const struct tensor *out)
 {
-	size_t	i, n = out->n;
+	const float	*y = out->data, *g = dout->data;
+	float		*dx = dinp->data;
+	size_t		 i, n = out->n;
 
 	assert(dinp->n == n && dout->n == n);
 	#pragma omp parallel for simd if (n > 65536)
 	for (i = 0; i < n; i++)
-		dinp->data[i] += out->data[i] > 0 ? dout->data[i] : 0;
+		dx[i] += y[i] > 0 ? g[i] : 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -309,9 +314,10 @@ void
 maxpool_forward(struct tensor *out, const struct tensor *inp,
     int32_t *argmax)
 {
-	int		 NC, H, W, Ho, Wo, i, y, x, dy, dx;
+	int		 NC, H, W, Ho, Wo, i, y, x, i01, i23;
 	size_t		 base, o, j;
-	float		 best, v;
+	float		 best, m01, m23;
+	const float	*a;
 	int32_t		 at;
 
 	NC = inp->shape[0] * inp->shape[1];
@@ -319,25 +325,23 @@ maxpool_forward(struct tensor *out, const struct tensor *inp,
 	assert(out->shape[2] == Ho && out->shape[3] == Wo);
 	assert(out->n == (size_t)NC * Ho * Wo && inp->n <= INT32_MAX);
 
-	#pragma omp parallel for private(base, o, j, best, v, at, y, x, dy, dx)
+	#pragma omp parallel for \
+	    private(base, o, j, best, m01, m23, i01, i23, a, at, y, x)
 	for (i = 0; i < NC; i++) {
 		base = (size_t)i * H * W;
 		for (y = 0; y < Ho; y++) {
 			for (x = 0; x < Wo; x++) {
 				o = ((size_t)i * Ho + y) * Wo + x;
-				at = (int32_t)(base + (size_t)2 * y * W + 2 * x);
-				best = inp->data[at];
-				for (dy = 0; dy < 2; dy++) {
-					for (dx = 0; dx < 2; dx++) {
-						j = base + (size_t)(2 * y +
-						    dy) * W + 2 * x + dx;
-						v = inp->data[j];
-						if (v > best) {
-							best = v;
-							at = (int32_t)j;
-						}
-					}
-				}
+				j = base + (size_t)2 * y * W + 2 * x;
+				/* Pairs, then the pair maxima, each keeping
+				 * the first of equals: the order of a scan. */
+				a = inp->data + j;
+				m01 = a[1] > a[0] ? a[1] : a[0];
+				i01 = a[1] > a[0] ? 1 : 0;
+				m23 = a[W + 1] > a[W] ? a[W + 1] : a[W];
+				i23 = a[W + 1] > a[W] ? W + 1 : W;
+				best = m23 > m01 ? m23 : m01;
+				at = (int32_t)j + (m23 > m01 ? i23 : i01);
 				out->data[o] = best;
 				argmax[o] = at;
 			}
@@ -437,10 +441,8 @@ bilinear_index(int o, int factor, int n_in, int *i0, int *i1, float *l1)
 void
 bilinear_forward(struct tensor *out, const struct tensor *inp, int factor)
 {
-	int		 NC, H, W, Ho, Wo, i, y, x, y0, y1, x0, x1;
-	float		 ly, lx, top, bot;
-	const float	*s;
-	float		*d;
+	int		 NC, H, W, Ho, Wo, i, *x0, *x1;
+	float		*lx;
 
 	NC = inp->shape[0] * inp->shape[1];
 	H = inp->shape[2]; W = inp->shape[3];
@@ -448,24 +450,37 @@ bilinear_forward(struct tensor *out, const struct tensor *inp, int factor)
 	assert(out->shape[2] == Ho && out->shape[3] == Wo);
 	assert(out->n == (size_t)NC * Ho * Wo);
 
-	#pragma omp parallel for \
-	    private(y, x, y0, y1, x0, x1, ly, lx, top, bot, s, d)
+	/* The columns' neighbours and weights, the same on every row. */
+	x0 = model_alloc(Wo * sizeof *x0);
+	x1 = model_alloc(Wo * sizeof *x1);
+	lx = model_alloc(Wo * sizeof *lx);
+	for (i = 0; i < Wo; i++)
+		bilinear_index(i, factor, W, &x0[i], &x1[i], &lx[i]);
+
+	#pragma omp parallel for
 	for (i = 0; i < NC; i++) {
-		s = inp->data + (size_t)i * H * W;
-		d = out->data + (size_t)i * Ho * Wo;
+		const float	*s = inp->data + (size_t)i * H * W, *r0, *r1;
+		float		*d = out->data + (size_t)i * Ho * Wo, ly, top;
+		float		 bot;
+		int		 y, x, y0, y1;
+
 		for (y = 0; y < Ho; y++) {
 			bilinear_index(y, factor, H, &y0, &y1, &ly);
+			r0 = s + (size_t)y0 * W;
+			r1 = s + (size_t)y1 * W;
 			for (x = 0; x < Wo; x++) {
-				bilinear_index(x, factor, W, &x0, &x1, &lx);
-				top = (1 - lx) * s[y0 * W + x0] +
-				    lx * s[y0 * W + x1];
-				bot = (1 - lx) * s[y1 * W + x0] +
-				    lx * s[y1 * W + x1];
+				top = (1 - lx[x]) * r0[x0[x]] +
+				    lx[x] * r0[x1[x]];
+				bot = (1 - lx[x]) * r1[x0[x]] +
+				    lx[x] * r1[x1[x]];
 				d[(size_t)y * Wo + x] = (1 - ly) * top +
 				    ly * bot;
 			}
 		}
 	}
+	free(x0);
+	free(x1);
+	free(lx);
 }
 
 /* dinp += the transpose of the interpolation applied to dout. */
@@ -556,36 +571,62 @@ concat_backward(struct tensor *da, struct tensor *db,
 /* ------------------------------------------------------------------ */
 /* Softmax and the losses. */
 
+/* exp(x) for x <= 0, flushed to 0 below -80 where expf would only
+ * underflow, and slowly. */
+static inline float
+softmax_exp(float x)
+{
+	return (x < -80.0f ? 0.0f : expf(x));
+}
+
+#define SOFTMAX_RUN	256	/* pixels at once */
+
 /* prob (N,K,H,W) = softmax over K of logits (N,K,H,W); prob may be
- * logits. */
+ * logits.  Runs of pixels go through each step together, so that every
+ * loop but the exponential's runs along a row. */
 void
 softmax_forward(struct tensor *prob, const struct tensor *logits)
 {
-	int		 N, K, P, n, k, p;
-	const float	*z;
-	float		*q, mx, sum;
+	int	 N, K, P, nb, i;
 
 	N = logits->shape[0]; K = logits->shape[1];
 	P = logits->shape[2] * logits->shape[3];
+	nb = (P + SOFTMAX_RUN - 1) / SOFTMAX_RUN;
 	assert(prob->n == logits->n);
 
-	#pragma omp parallel for collapse(2) private(z, q, mx, sum, k)
-	for (n = 0; n < N; n++) {
-		for (p = 0; p < P; p++) {
-			z = logits->data + (size_t)n * K * P + p;
-			q = prob->data + (size_t)n * K * P + p;
-			mx = z[0];
-			for (k = 1; k < K; k++)
-				mx = z[(size_t)k * P] > mx ? z[(size_t)k * P] :
-				    mx;
-			sum = 0;
-			for (k = 0; k < K; k++) {
-				q[(size_t)k * P] = expf(z[(size_t)k * P] - mx);
-				sum += q[(size_t)k * P];
+	#pragma omp parallel for
+	for (i = 0; i < N * nb; i++) {
+		float		 mx[SOFTMAX_RUN], sum[SOFTMAX_RUN];
+		const float	*z;
+		float		*q;
+		int		 n = i / nb, p0, len, k, p;
+
+		p0 = (i % nb) * SOFTMAX_RUN;
+		len = P - p0 < SOFTMAX_RUN ? P - p0 : SOFTMAX_RUN;
+		z = logits->data + (size_t)n * K * P + p0;
+		q = prob->data + (size_t)n * K * P + p0;
+
+		/* Largest logit, exponentials, sum, normalise. */
+		for (p = 0; p < len; p++)
+			mx[p] = z[p];
+		for (k = 1; k < K; k++)
+			for (p = 0; p < len; p++)
+				mx[p] = z[(size_t)k * P + p] > mx[p] ?
+				    z[(size_t)k * P + p] : mx[p];
+		for (p = 0; p < len; p++)
+			sum[p] = 0;
+		for (k = 0; k < K; k++) {
+			for (p = 0; p < len; p++) {
+				q[(size_t)k * P + p] =
+				    softmax_exp(z[(size_t)k * P + p] - mx[p]);
+				sum[p] += q[(size_t)k * P + p];
 			}
-			for (k = 0; k < K; k++)
-				q[(size_t)k * P] /= sum;
 		}
+		for (p = 0; p < len; p++)
+			sum[p] = 1.0f / sum[p];
+		for (k = 0; k < K; k++)
+			for (p = 0; p < len; p++)
+				q[(size_t)k * P + p] *= sum[p];
 	}
 }
 
@@ -635,7 +676,7 @@ ce_forward_backward(struct tensor *dlogits, const struct tensor *logits,
 				    mx;
 			sum = 0;
 			for (k = 0; k < K; k++) {
-				e[k] = expf(z[(size_t)k * P] - mx);
+				e[k] = softmax_exp(z[(size_t)k * P] - mx);
 				sum += e[k];
 			}
 			part[n] += logf(sum) + mx - z[(size_t)t * P];
@@ -689,7 +730,7 @@ consistency_forward_backward(struct tensor *dlogits,
 				    mx;
 			sum = 0;
 			for (k = 0; k < K; k++) {
-				q[k] = expf(z[(size_t)k * P] - mx);
+				q[k] = softmax_exp(z[(size_t)k * P] - mx);
 				sum += q[k];
 			}
 

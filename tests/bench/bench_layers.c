@@ -3,9 +3,10 @@
  * (model/ARCH.md: 16-32-64-128, 256x256, 6 classes) and the time of its
  * whole forward layer sequence, at a given batch and thread count.
  *
- *	bench_layers [-cr] [-b batch] [-t threads] [-n reps]
+ *	bench_layers [-acrN] [-b batch] [-t threads] [-n reps]
  *
- * -r also times the im2col + sgemm reference kernels.  -c counts the
+ * -r also times the im2col + sgemm reference kernels; -a uses the AVX2
+ * kernels even where AVX-512 is there; -N times the forward pass only.  -c counts the
  * process's CPU time instead of wall time: with one thread, a steadier
  * figure on a shared machine.  Each figure is the
  * best of reps runs.  Output is one line per layer, read by layers.sh:
@@ -223,12 +224,18 @@ bench_net(int N)
 int
 main(int argc, char **argv)
 {
-	int	 N = 4, threads = 2, ref = 0, ch;
+	int	 N = 4, threads = 2, ref = 0, convs = 1, ch;
 	size_t	 i;
 	double	 tf, tb, rf, rb, flops;
 
-	while ((ch = getopt(argc, argv, "b:cn:rt:")) != -1) {
+	while ((ch = getopt(argc, argv, "ab:cNn:rt:")) != -1) {
 		switch (ch) {
+		case 'a':
+			conv_direct_select(CONV_ISA_AVX2);
+			break;
+		case 'N':
+			convs = 0;
+			break;
 		case 'c':
 			bench_clock = CLOCK_PROCESS_CPUTIME_ID;
 			break;
@@ -245,7 +252,7 @@ main(int argc, char **argv)
 			threads = atoi(optarg);
 			break;
 		default:
-			fprintf(stderr, "usage: bench_layers [-cr] [-b batch] "
+			fprintf(stderr, "usage: bench_layers [-acrN] [-b batch] "
 			    "[-n reps] [-t threads]\n");
 			return (2);
 		}
@@ -256,7 +263,7 @@ main(int argc, char **argv)
 	omp_set_num_threads(threads);
 #endif
 
-	for (i = 0; i < BENCH_NCONV; i++) {
+	for (i = 0; convs && i < BENCH_NCONV; i++) {
 		const int *s = bench_convs[i];
 
 		flops = 2.0 * N * s[0] * s[1] * 9 * s[2] * s[2];
