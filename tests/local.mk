@@ -18,6 +18,7 @@ check_PROGRAMS += \
 	tests/unit/test_json \
 	tests/tools/tuitool \
 	tests/unit/test_tui_layout \
+	tests/unit/test_layers \
 	$(NULL)
 tests_unit_test_util_SOURCES = tests/unit/test_util.c
 tests_unit_test_util_CFLAGS = $(TEST_CFLAGS)
@@ -63,6 +64,9 @@ tests_unit_test_render_SOURCES = tests/unit/test_render.c \
 tests_unit_test_render_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/tests/tools
 tests_unit_test_render_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_render_LDADD = $(TEST_LDADD)
+tests_unit_test_layers_SOURCES = tests/unit/test_layers.c
+tests_unit_test_layers_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_layers_LDADD = $(TEST_LDADD)
 
 TESTS += \
 	tests/e2e/init-stats.sh \
@@ -80,6 +84,7 @@ TESTS += \
 	tests/unit/test_store \
 	tests/unit/test_classes \
 	tests/unit/test_json \
+	tests/unit/test_layers \
 	$(NULL)
 
 EXTRA_DIST += tests/data tests/e2e tests/bench
@@ -94,6 +99,10 @@ noinst_PROGRAMS += \
 	$(NULL)
 tests_bench_bench_store_SOURCES = tests/bench/bench_store.c
 tests_bench_bench_store_LDADD = $(LDADD_ALL)
+	tests/bench/bench_layers \
+	$(NULL)
+tests_bench_bench_layers_SOURCES = tests/bench/bench_layers.c
+tests_bench_bench_layers_LDADD = $(LDADD_ALL)
 bench: $(noinst_PROGRAMS) src/s4lab
 	S4LAB='$(abs_top_builddir)/src/s4lab' top_srcdir='$(abs_top_srcdir)' \
 	    top_builddir='$(abs_top_builddir)' \
