@@ -25,6 +25,8 @@ libs4core_a_SOURCES = \
 bin_PROGRAMS += src/s4lab
 src_s4lab_SOURCES = \
 	src/main.c \
+	src/cmd-label.c \
+	src/cmd-demo.c \
 	src/commands.h \
 	src/cmd-init.c \
 	src/cmd-import.c \

@@ -5,6 +5,8 @@ TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 
 check_PROGRAMS += \
 	tests/unit/test_util \
+	tests/unit/test_tools \
+	tests/unit/test_keys \
 	tests/unit/test_image \
 	tests/unit/test_maskio \
 	tests/unit/test_import \
@@ -17,10 +19,19 @@ check_PROGRAMS += \
 	tests/unit/test_image \
 	tests/unit/test_maskio \
 	tests/unit/test_export \
+	tests/tools/tuitool \
+	tests/unit/test_tui_layout \
+	tests/unit/test_layers \
 	$(NULL)
 tests_unit_test_util_SOURCES = tests/unit/test_util.c
 tests_unit_test_util_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_util_LDADD = $(TEST_LDADD)
+tests_unit_test_tools_SOURCES = tests/unit/test_tools.c
+tests_unit_test_tools_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_tools_LDADD = $(TEST_LDADD)
+tests_unit_test_keys_SOURCES = tests/unit/test_keys.c
+tests_unit_test_keys_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_keys_LDADD = $(TEST_LDADD)
 tests_unit_test_store_SOURCES = tests/unit/test_store.c
 tests_unit_test_store_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_store_LDADD = $(TEST_LDADD)
@@ -30,6 +41,11 @@ tests_unit_test_classes_LDADD = $(TEST_LDADD)
 tests_unit_test_json_SOURCES = tests/unit/test_json.c
 tests_unit_test_json_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_json_LDADD = $(TEST_LDADD)
+tests_unit_test_tui_layout_SOURCES = tests/unit/test_tui_layout.c
+tests_unit_test_tui_layout_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_tui_layout_LDADD = $(TEST_LDADD)
+tests_tools_tuitool_SOURCES = tests/tools/tuitool.c
+tests_tools_tuitool_LDADD = $(LDADD_ALL)
 
 tests_unit_test_image_SOURCES = tests/unit/test_image.c
 tests_unit_test_image_CFLAGS = $(TEST_CFLAGS)
@@ -54,11 +70,16 @@ tests_unit_test_render_SOURCES = tests/unit/test_render.c \
 tests_unit_test_render_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/tests/tools
 tests_unit_test_render_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_render_LDADD = $(TEST_LDADD)
+tests_unit_test_layers_SOURCES = tests/unit/test_layers.c
+tests_unit_test_layers_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_layers_LDADD = $(TEST_LDADD)
 
 TESTS += \
 	tests/e2e/init-stats.sh \
 	tests/e2e/export-reader.sh \
 	tests/unit/test_util \
+	tests/unit/test_tools \
+	tests/unit/test_keys \
 	tests/unit/test_image \
 	tests/unit/test_maskio \
 	tests/unit/test_import \
@@ -73,6 +94,7 @@ TESTS += \
 	tests/unit/test_image \
 	tests/unit/test_maskio \
 	tests/unit/test_export \
+	tests/unit/test_layers \
 	$(NULL)
 
 EXTRA_DIST += tests/data tests/e2e tests/bench
@@ -87,6 +109,10 @@ noinst_PROGRAMS += \
 	$(NULL)
 tests_bench_bench_store_SOURCES = tests/bench/bench_store.c
 tests_bench_bench_store_LDADD = $(LDADD_ALL)
+	tests/bench/bench_layers \
+	$(NULL)
+tests_bench_bench_layers_SOURCES = tests/bench/bench_layers.c
+tests_bench_bench_layers_LDADD = $(LDADD_ALL)
 bench: $(noinst_PROGRAMS) src/s4lab
 	S4LAB='$(abs_top_builddir)/src/s4lab' top_srcdir='$(abs_top_srcdir)' \
 	    top_builddir='$(abs_top_builddir)' \
@@ -111,3 +137,9 @@ TESTS += \
 	tests/e2e/cli.sh \
 	tests/e2e/import-cases.sh \
 	$(NULL)
+
+TESTS += \
+	tests/unit/test_tui_layout \
+	tests/e2e/tui-tmux.sh \
+	$(NULL)
+EXTRA_DIST += tests/e2e/tui-expect.py
