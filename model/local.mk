@@ -4,4 +4,9 @@ libs4model_a_SOURCES = \
 	model/model.h \
 	model/safetensors.c \
 	model/net.c \
+	model/model-int.h \
+	model/tensor.c \
+	model/layers.c \
+	model/conv.c \
+	model/conv-direct.c \
 	$(NULL)

@@ -54,7 +54,8 @@ float		 rng_normal(struct rng *);
  * channels in/out, H W spatial. */
 
 /* 3x3 (pad 1) or 1x1 (pad 0) convolution, stride 1.
- * inp (N,C,H,W), weight (K,C,k,k), bias (K) or NULL, out (N,K,H,W). */
+ * inp (N,C,H,W), weight (K,C,k,k), bias (K) or NULL, out (N,K,H,W).
+ * In backward, dinp, dweight and dbias may each be NULL (not wanted). */
 void	conv_forward(struct tensor *out, const struct tensor *inp,
 	    const struct tensor *weight, const struct tensor *bias);
 void	conv_backward(struct tensor *dinp, struct tensor *dweight,
@@ -63,7 +64,10 @@ void	conv_backward(struct tensor *dinp, struct tensor *dweight,
 
 /* Batch normalisation over N,H,W per channel.  In training, batch
  * statistics are used and running ones updated (momentum 0.1, unbiased
- * variance, as PyTorch); mean and invstd (C) are saved for backward. */
+ * variance, as PyTorch); mean and invstd (C) are saved for backward.
+ * bn_forward allocates the state's tensors when they are NULL (the caller
+ * frees them); the state may be NULL in inference.  In backward, dgamma
+ * and dbeta may be NULL. */
 struct bn_state {
 	struct tensor	*mean;
 	struct tensor	*invstd;
@@ -106,7 +110,8 @@ void	concat_backward(struct tensor *da, struct tensor *db,
 /* Softmax over channels. */
 void	softmax_forward(struct tensor *prob, const struct tensor *logits);
 
-/* Softmax cross-entropy, mean over pixels whose target is not 255.
+/* Softmax cross-entropy, mean over pixels whose target is not 255 (a
+ * target >= classes is ignored too).
  * target has N*H*W bytes.  Returns the loss; dlogits gets its gradient
  * (scaled by `scale`).  Returns 0 and leaves dlogits alone when every
  * pixel is ignored. */
@@ -120,7 +125,10 @@ float	consistency_forward_backward(struct tensor *dlogits,
 	    const struct tensor *logits, const struct tensor *target,
 	    float scale);
 
-/* Adam with decoupled weight decay (AdamW), bias-corrected. */
+/* Adam with decoupled weight decay (AdamW), bias-corrected, as
+ * torch.optim.AdamW.  t is the step number: the caller increments it once
+ * per training step (to 1 for the first) before calling adam_step on each
+ * parameter; m and v start at zero. */
 struct adam {
 	float		 lr, beta1, beta2, eps, weight_decay;
 	int		 t;
@@ -128,7 +136,7 @@ struct adam {
 void	adam_step(struct adam *, struct tensor *param,
 	    const struct tensor *grad, struct tensor *m, struct tensor *v);
 /* Scale all gradients so their global L2 norm is at most max; returns
- * the norm before clipping. */
+ * the norm before clipping (torch.nn.utils.clip_grad_norm_). */
 float	clip_grad_norm(struct tensor **grads, int n, float max);
 
 /* ------------------------------------------------------------------ */

@@ -7,6 +7,7 @@ check_PROGRAMS += \
 	tests/unit/test_util \
 	tests/unit/test_safetensors \
 	tests/unit/test_net \
+	tests/unit/test_layers \
 	$(NULL)
 tests_unit_test_util_SOURCES = tests/unit/test_util.c
 tests_unit_test_util_CFLAGS = $(TEST_CFLAGS)
@@ -31,6 +32,13 @@ TESTS += \
 	tests/unit/test_safetensors \
 	tests/unit/test_net \
 	tests/e2e/torch-parity.sh \
+tests_unit_test_layers_SOURCES = tests/unit/test_layers.c
+tests_unit_test_layers_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_layers_LDADD = $(TEST_LDADD)
+
+TESTS += \
+	tests/unit/test_util \
+	tests/unit/test_layers \
 	$(NULL)
 
 EXTRA_DIST += tests/data tests/e2e tests/bench
@@ -47,6 +55,10 @@ tests_tools_learn_SOURCES = tests/tools/learn.c \
 	tests/tools/tiles.c tests/tools/tiles.h
 tests_tools_learn_CFLAGS = $(AM_CFLAGS) -I$(srcdir)/tests/tools
 tests_tools_learn_LDADD = $(LDADD_ALL)
+	tests/bench/bench_layers \
+	$(NULL)
+tests_bench_bench_layers_SOURCES = tests/bench/bench_layers.c
+tests_bench_bench_layers_LDADD = $(LDADD_ALL)
 bench: $(noinst_PROGRAMS) src/s4lab
 	S4LAB='$(abs_top_builddir)/src/s4lab' top_srcdir='$(abs_top_srcdir)' \
 	    top_builddir='$(abs_top_builddir)' \
