@@ -267,10 +267,10 @@ check_grad(struct net *net, const char *name, const uint8_t *rgb,
 {
 	struct tensor		*t;
 	const struct tensor	*g;
-	float			*grad, keep, h = 1e-2f;
-	double			 lp, lm, fd, worst = 0;
+	float			*grad, keep, h = 1e-3f;
+	double			 lp, lm, fd, err;
 	size_t			 j, best;
-	int			 tries;
+	int			 tries, bad = 0;
 
 	step_loss(net, rgb, mask, sup);
 	t = (struct tensor *)net_tensor(net, name, 0);
@@ -292,12 +292,18 @@ check_grad(struct net *net, const char *name, const uint8_t *rgb,
 		lm = step_loss(net, rgb, mask, sup);
 		t->data[best] = keep;
 		fd = (lp - lm) / (2 * h);
-		worst = fabs(fd - grad[best]) / fmax(fabs(fd), 1e-3);
-		if (worst > 0.05)
-			fail_msg("%s[%zu]: analytic %g, differences %g", name,
-			    best, grad[best], fd);
+		err = fabs(fd - grad[best]) / fmax(fabs(fd), 1e-3);
+		if (err > 0.05) {
+			print_message("%s[%zu]: analytic %g, differences %g\n",
+			    name, best, grad[best], fd);
+			bad++;
+		}
 		grad[best] = 0;
 	}
+	/* A ReLU or max-pool kink can sit within h of one entry; a wrong
+	 * backward pass misses them all. */
+	if (bad > 1)
+		fail_msg("%s: %d of 3 gradients off", name, bad);
 	free(grad);
 }
 
@@ -315,7 +321,7 @@ gradients_match_differences(void **state)
 	int			 i;
 
 	net_config_default(&cfg, 3);
-	cfg.width = 2;
+	cfg.width = 3;
 	cfg.depth = 2;
 	cfg.aux = 2;
 	cfg.tile = 8;
@@ -363,7 +369,7 @@ overfits_real_tiles(void **state)
 	cfg.threads = 2;
 	cfg.augment = 0;
 	net = net_new(&cfg);
-	for (step = 0; step < 250; step++)
+	for (step = 0; step < 150; step++)
 		net_train_step(net, &adam, rgb, mask, N, NULL, 0, 0, &l);
 
 	prob = malloc(N * TILES_CLASSES * P * sizeof *prob);
