@@ -63,13 +63,8 @@ part_flops(const struct net *net, double f[3])
 int
 main(int argc, char **argv)
 {
-	const char		*names[] = { "tile1_image_part_001",
-				    "tile2_image_part_002",
-				    "tile3_image_part_003",
-				    "tile5_image_part_004" };
 	struct net_config	 cfg;
 	struct net		*net;
-	struct scene		 sc;
 	struct adam		 adam = { 1e-3f, 0.9f, 0.999f, 1e-8f, 1e-4f, 0 };
 	struct net_losses	 l;
 	struct rusage		 ru;
@@ -78,7 +73,7 @@ main(int argc, char **argv)
 	float			*prob, *dis;
 	double			 f[3], t0, step, fstep, inf;
 	size_t			 P = T * T;
-	int			 threads = 2, steps = 3, ntiles = 16, ch, i, k;
+	int			 threads = 2, steps = 3, ntiles = 16, ch, i;
 
 	while ((ch = getopt(argc, argv, "t:s:i:")) != -1) {
 		switch (ch) {
@@ -97,15 +92,10 @@ main(int argc, char **argv)
 	/* 16 real tiles: four from each of four scenes. */
 	rgb = malloc(16 * P * 3);
 	mask = malloc(16 * P);
-	for (i = 0; i < 4; i++) {
-		if (scene_load(argv[optind], names[i], &sc) != 0)
-			return (1);
-		for (k = 0; k < 4; k++)
-			scene_cut(&sc, (k & 1) * (sc.w - T), (k >> 1) *
-			    (sc.h - T), T, rgb + (i * 4 + k) * P * 3,
-			    mask + (i * 4 + k) * P);
-		scene_free(&sc);
-	}
+	if (scene_bench_tiles(argv[optind], rgb, mask) != 0)
+		return (1);
+	for (i = 0; i < (int)(16 * P); i++)
+		mask[i] = mask[i] == 255 ? 255 : mask[i] % 6;
 
 	net_config_default(&cfg, 6);
 	cfg.threads = threads;

@@ -7,6 +7,8 @@
  *	from their initial values, saved as safetensors;
  *   netinfer tiles DUBAIDIR T N RGB MASK
  *	N real T x T tiles (HWC bytes) and their masks, as raw files;
+ *   netinfer bench-tiles DUBAIDIR RGB MASK
+ *	the 16 tiles of the benchmarks (scene_bench_tiles), as raw files;
  *   netinfer infer WEIGHTS RGB N OUT
  *	net_infer on the tiles: OUT holds "main" (N,C,T,T), "aux.K"
  *	(N,C,T,T) and "disagreement" (N);
@@ -164,6 +166,25 @@ cmd_tiles(int argc, char **argv)
 	return (0);
 }
 
+static int
+cmd_bench_tiles(int argc, char **argv)
+{
+	size_t	 P = 256 * 256;
+	uint8_t	*rgb, *mask;
+
+	if (argc != 4)
+		usage();
+	rgb = malloc(16 * P * 3);
+	mask = malloc(16 * P);
+	if (scene_bench_tiles(argv[1], rgb, mask) != 0)
+		return (1);
+	spill(argv[2], rgb, 16 * P * 3);
+	spill(argv[3], mask, 16 * P);
+	free(rgb);
+	free(mask);
+	return (0);
+}
+
 /* Save entries; the tensors are freed. */
 static int
 save(const char *path, struct st_entry *e, int n)
@@ -298,6 +319,8 @@ main(int argc, char **argv)
 		return (cmd_random(argc - 1, argv + 1));
 	if (strcmp(argv[1], "tiles") == 0)
 		return (cmd_tiles(argc - 1, argv + 1));
+	if (strcmp(argv[1], "bench-tiles") == 0)
+		return (cmd_bench_tiles(argc - 1, argv + 1));
 	if (strcmp(argv[1], "infer") == 0)
 		return (cmd_infer(argc - 1, argv + 1));
 	if (strcmp(argv[1], "train") == 0)

@@ -146,3 +146,25 @@ scene_cut(const struct scene *sc, int x, int y, int t, uint8_t *rgb,
 		    sc->mask + (size_t)(y + r) * sc->w + x, t);
 	}
 }
+
+int
+scene_bench_tiles(const char *dir, uint8_t *rgb, uint8_t *mask)
+{
+	const char	*names[] = { "tile1_image_part_001",
+			    "tile2_image_part_002", "tile3_image_part_003",
+			    "tile5_image_part_004" };
+	struct scene	 sc;
+	size_t		 P = 256 * 256;
+	int		 i, k;
+
+	for (i = 0; i < 4; i++) {
+		if (scene_load(dir, names[i], &sc) != 0)
+			return (-1);
+		for (k = 0; k < 4; k++)
+			scene_cut(&sc, (k & 1) * (sc.w - 256), (k >> 1) *
+			    (sc.h - 256), 256, rgb + (i * 4 + k) * P * 3,
+			    mask + (i * 4 + k) * P);
+		scene_free(&sc);
+	}
+	return (0);
+}

@@ -22,4 +22,8 @@ void	scene_free(struct scene *);
 void	scene_cut(const struct scene *, int x, int y, int t, uint8_t *rgb,
 	    uint8_t *mask);
 
+/* The 16 256px tiles of the benchmarks: the four corners of one image
+ * of each of scenes 1, 2, 3 and 5.  rgb gets 16*256*256*3 bytes. */
+int	scene_bench_tiles(const char *dir, uint8_t *rgb, uint8_t *mask);
+
 #endif
