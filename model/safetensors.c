@@ -475,8 +475,9 @@ st_tensor(struct st_json *js, struct st_desc *d)
 			if (st_uint_array(js, v, 3, &n) != 0)
 				return (-1);
 			if (n != 2)
-				return (st_fail(js, "tensor \"%s\": data_offsets "
-				    "needs two numbers", d->name));
+				return (st_fail(js, "tensor \"%s\": "
+				    "data_offsets needs two numbers",
+				    d->name));
 			d->begin = v[0];
 			d->end = v[1];
 		} else
@@ -591,16 +592,16 @@ st_check_ranges(struct st_desc *desc, int n, uint64_t datalen,
 		struct st_desc	*d = &desc[i];
 
 		if (d->end < d->begin)
-			return (st_cause(cause, "%s: tensor \"%s\": data_offsets"
-			    " reversed (%llu > %llu)", path, d->name,
-			    (unsigned long long)d->begin,
+			return (st_cause(cause, "%s: tensor \"%s\": "
+			    "data_offsets reversed (%llu > %llu)", path,
+			    d->name, (unsigned long long)d->begin,
 			    (unsigned long long)d->end));
 		if (d->end > datalen)
-			return (st_cause(cause, "%s: tensor \"%s\": data_offsets"
-			    " end %llu past the data (%llu bytes)", path,
-			    d->name, (unsigned long long)d->end,
+			return (st_cause(cause, "%s: tensor \"%s\": "
+			    "data_offsets end %llu past the data (%llu "
+			    "bytes)", path, d->name, (unsigned long long)d->end,
 			    (unsigned long long)datalen));
-		/* Dimensions are at most 2^31, four of them: check each step. */
+		/* Each dimension is below 2^31: check every product. */
 		bytes = 4;
 		for (j = 0; j < d->ndim; j++) {
 			if ((uint64_t)d->shape[j] > datalen / bytes) {
@@ -610,9 +611,10 @@ st_check_ranges(struct st_desc *desc, int n, uint64_t datalen,
 			bytes *= (uint64_t)d->shape[j];
 		}
 		if (bytes != d->end - d->begin)
-			return (st_cause(cause, "%s: tensor \"%s\": shape needs "
-			    "%s%llu bytes but data_offsets span %llu", path,
-			    d->name, bytes == UINT64_MAX ? "more than " : "",
+			return (st_cause(cause, "%s: tensor \"%s\": shape "
+			    "needs %s%llu bytes but data_offsets span %llu",
+			    path, d->name,
+			    bytes == UINT64_MAX ? "more than " : "",
 			    (unsigned long long)(bytes == UINT64_MAX ?
 			    datalen : bytes),
 			    (unsigned long long)(d->end - d->begin)));

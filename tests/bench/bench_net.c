@@ -65,7 +65,8 @@ main(int argc, char **argv)
 {
 	struct net_config	 cfg;
 	struct net		*net;
-	struct adam		 adam = { 1e-3f, 0.9f, 0.999f, 1e-8f, 1e-4f, 0 };
+	struct adam		 adam = {
+				    1e-3f, 0.9f, 0.999f, 1e-8f, 1e-4f, 0 };
 	struct net_losses	 l;
 	struct rusage		 ru;
 	enum { T = 256 };

@@ -5,11 +5,13 @@
  * tests/data/dubai (108 tiles); NLAB of them, drawn with the seed, keep
  * their masks and the rest are unlabelled.  Validation: 36 tiles of
  * scene 5, another part of the city.  The network is the default one
- * (width 16, depth 4, 4 auxiliary decoders), trained for STEPS steps of
- * 4 labelled (+ 4 unlabelled with -c) tiles, AdamW with a cosine
- * learning rate, the consistency weight ramped up as ARCH.md says.
+ * (width 16 unless -W, depth 4, 4 auxiliary decoders), trained for STEPS
+ * steps of 4 labelled (+ 4 unlabelled with -c) tiles, AdamW with a
+ * cosine learning rate from 3e-3, the consistency weight ramped up as
+ * ARCH.md says over the first 40% of the steps.
  *
- *   learn [-c] [-l NLAB] [-n STEPS] [-S SEED] [-t THREADS] [-w WMAX] DIR
+ *   learn [-c] [-l NLAB] [-n STEPS] [-S SEED] [-t THREADS] [-W WIDTH]
+ *	[-w WMAX] DIR
  *
  * Prints one line: the mode, mIoU, pixel accuracy and per-class IoU of
  * the main decoder on the validation tiles, and the same for the
@@ -124,19 +126,22 @@ main(int argc, char **argv)
 	uint8_t			*bl, *bm, *bu;
 	int			*order, nlab = 32, steps = 300, threads = 2;
 	int			 cons = 0, ch, i, j, s, c, arg, major;
+	int			 width = 16;
 	uint64_t		 seed = 1;
 
-	while ((ch = getopt(argc, argv, "cl:n:S:t:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "cl:n:S:t:W:w:")) != -1) {
 		switch (ch) {
 		case 'c': cons = 1; break;
 		case 'l': nlab = atoi(optarg); break;
 		case 'n': steps = atoi(optarg); break;
 		case 'S': seed = strtoull(optarg, NULL, 10); break;
 		case 't': threads = atoi(optarg); break;
+		case 'W': width = atoi(optarg); break;
 		case 'w': wmax = atof(optarg); break;
 		default:
-			fprintf(stderr, "usage: learn [-c] [-l nlab] [-n steps] "
-			    "[-S seed] [-t threads] [-w wmax] dir\n");
+			fprintf(stderr, "usage: learn [-c] [-l nlab] "
+			    "[-n steps] [-S seed] [-t threads] [-W width] "
+			    "[-w wmax] dir\n");
 			return (2);
 		}
 	}
@@ -171,6 +176,7 @@ main(int argc, char **argv)
 	net_config_default(&cfg, K);
 	cfg.threads = threads;
 	cfg.seed = seed;
+	cfg.width = width;
 	net = net_new(&cfg);
 	bl = malloc(4 * P * 3);
 	bm = malloc(4 * P);
@@ -217,8 +223,9 @@ main(int argc, char **argv)
 		}
 	}
 	printf("# %s: %d labelled + %d unlabelled train tiles (scenes 1-3), "
-	    "%d validation tiles (scene 5), %d steps, seed %llu, %.0fs\n",
-	    cons ? "cct" : "supervised", nlab, train.n - nlab, val.n, steps,
+	    "%d validation tiles (scene 5), width %d, %d steps, w_max %g, "
+	    "seed %llu, %.0fs\n", cons ? "cct" : "supervised", nlab,
+	    train.n - nlab, val.n, width, steps, cons ? wmax : 0,
 	    (unsigned long long)seed, difftime(time(NULL), t0));
 	report(cons ? "cct" : "supervised", conf);
 	report("majority", base);

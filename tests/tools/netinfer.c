@@ -250,7 +250,8 @@ cmd_train(int argc, char **argv)
 {
 	struct net_config	 cfg;
 	struct net		*net;
-	struct adam		 adam = { 1e-3f, 0.9f, 0.999f, 1e-8f, 1e-2f, 0 };
+	struct adam		 adam = {
+				    1e-3f, 0.9f, 0.999f, 1e-8f, 1e-2f, 0 };
 	struct net_losses	 l;
 	struct st_entry		*e;
 	const struct tensor	*t;

@@ -138,7 +138,8 @@ infer_gives_probabilities(void **state)
 static void
 train_some(struct net *net, int steps)
 {
-	struct adam		 adam = { 1e-3f, 0.9f, 0.999f, 1e-8f, 1e-4f, 0 };
+	struct adam		 adam = {
+				    1e-3f, 0.9f, 0.999f, 1e-8f, 1e-4f, 0 };
 	struct net_losses	 l;
 	size_t			 P = (size_t)net_config(net)->tile *
 				     net_config(net)->tile;
@@ -313,7 +314,8 @@ gradients_match_differences(void **state)
 	struct net_config	 cfg;
 	struct net		*net;
 	uint8_t			*rgb, *mask;
-	const char		*sup[] = { "enc.0.conv1.weight", "enc.0.bn1.bias",
+	const char		*sup[] = { "enc.0.conv1.weight",
+				    "enc.0.bn1.bias",
 				    "enc.1.conv2.weight", "enc.1.bn2.weight",
 				    "dec.0.conv1.weight", "dec.0.bn2.bias",
 				    "head.weight", "head.bias", NULL };

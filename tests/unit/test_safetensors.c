@@ -124,8 +124,8 @@ family_refused(void **state)
 	header_refused("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],"
 	    "\"data_offsets\":[-4,0]}}", 8, "negative");
 	/* 2^62 * 4 wraps to 0 in 64 bits. */
-	header_refused("{\"a\":{\"dtype\":\"F32\",\"shape\":[4611686018427387904"
-	    "],\"data_offsets\":[0,0]}}", 0, "dimension");
+	header_refused("{\"a\":{\"dtype\":\"F32\",\"shape\":["
+	    "4611686018427387904],\"data_offsets\":[0,0]}}", 0, "dimension");
 	header_refused("{\"a\":{\"dtype\":\"F32\",\"shape\":[65536,65536,65536,"
 	    "16384],\"data_offsets\":[0,0]}}", 0, "shape needs");
 	header_refused("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],"
