@@ -541,7 +541,7 @@ st_header(struct st_json *js, struct st_file *st, struct st_desc **descp,
 			desc = st_realloc(desc, n + 1, sizeof *desc);
 			d = &desc[n++];
 			memset(d, 0, sizeof *d);
-			snprintf(d->name, sizeof d->name, "%s", name);
+			memcpy(d->name, name, strlen(name) + 1);
 			if (st_tensor(js, d) != 0)
 				goto fail;
 		}
