@@ -19,6 +19,7 @@ libs4core_a_SOURCES = \
 	src/store.c \
 	src/json.c \
 	src/classes.c \
+	src/export.c \
 	$(NULL)
 
 bin_PROGRAMS += src/s4lab
@@ -30,5 +31,6 @@ src_s4lab_SOURCES = \
 	src/cmd-init.c \
 	src/cmd-import.c \
 	src/cmd-stats.c \
+	src/cmd-export.c \
 	$(NULL)
 src_s4lab_LDADD = $(LDADD_ALL)

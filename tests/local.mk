@@ -19,6 +19,9 @@ check_PROGRAMS += \
 	tests/tools/tuitool \
 	tests/unit/test_tui_layout \
 	tests/unit/test_layers \
+	tests/unit/test_image \
+	tests/unit/test_maskio \
+	tests/unit/test_export \
 	$(NULL)
 tests_unit_test_util_SOURCES = tests/unit/test_util.c
 tests_unit_test_util_CFLAGS = $(TEST_CFLAGS)
@@ -50,6 +53,9 @@ tests_unit_test_image_LDADD = $(TEST_LDADD)
 tests_unit_test_maskio_SOURCES = tests/unit/test_maskio.c
 tests_unit_test_maskio_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_maskio_LDADD = $(TEST_LDADD)
+tests_unit_test_export_SOURCES = tests/unit/test_export.c
+tests_unit_test_export_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_export_LDADD = $(TEST_LDADD)
 tests_unit_test_import_SOURCES = tests/unit/test_import.c
 tests_unit_test_import_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_import_LDADD = $(TEST_LDADD)
@@ -70,6 +76,7 @@ tests_unit_test_layers_LDADD = $(TEST_LDADD)
 
 TESTS += \
 	tests/e2e/init-stats.sh \
+	tests/e2e/export-reader.sh \
 	tests/unit/test_util \
 	tests/unit/test_tools \
 	tests/unit/test_keys \
@@ -85,6 +92,9 @@ TESTS += \
 	tests/unit/test_classes \
 	tests/unit/test_json \
 	tests/unit/test_layers \
+	tests/unit/test_image \
+	tests/unit/test_maskio \
+	tests/unit/test_export \
 	$(NULL)
 
 EXTRA_DIST += tests/data tests/e2e tests/bench
