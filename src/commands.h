@@ -3,3 +3,9 @@
  * cmd-NAME.c defines cmd_NAME_entry.
  */
 CMD(version)
+CMD(train)
+CMD(trainer)
+CMD(jobs)
+CMD(predict)
+CMD(queue)
+CMD(models)

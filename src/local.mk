@@ -8,11 +8,22 @@ libs4core_a_SOURCES = \
 	src/progress.c \
 	src/xdg.c \
 	src/sha256.c \
+	src/jobs.c \
+	src/models.c \
+	src/rank.c \
+	src/train.c \
+	src/trainer.c \
 	$(NULL)
 
 bin_PROGRAMS += src/s4lab
 src_s4lab_SOURCES = \
 	src/main.c \
 	src/commands.h \
+	src/cmd-jobs.c \
+	src/cmd-models.c \
+	src/cmd-predict.c \
+	src/cmd-queue.c \
+	src/cmd-train.c \
+	src/cmd-trainer.c \
 	$(NULL)
 src_s4lab_LDADD = $(LDADD_ALL)
