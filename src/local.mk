@@ -1,6 +1,9 @@
 # src/: the core (store, images, masks, import, export, jobs) as a library,
 # and the command line on top of it.
 noinst_LIBRARIES += libs4core.a
+# zlib compresses masks in the project file (store.c).
+AM_CFLAGS += $(ZLIB_CFLAGS)
+LDADD_ALL += $(ZLIB_LIBS)
 libs4core_a_SOURCES = \
 	src/s4lab.h \
 	src/util.c \
@@ -13,6 +16,8 @@ libs4core_a_SOURCES = \
 	src/rank.c \
 	src/train.c \
 	src/trainer.c \
+	src/store-int.h \
+	src/store.c \
 	$(NULL)
 
 bin_PROGRAMS += src/s4lab

@@ -235,17 +235,29 @@ int		 store_tile_ids(struct store *, int, int64_t **, size_t *,
 		     char **);
 int		 store_tile_set_state(struct store *, int64_t, int,
 		     const char *, char **);
+/* Tiles in a state (TILE_*; -1: all), -1 on error. */
+int64_t		 store_tile_count(struct store *, int);
 
 /*
  * Labels: a mask is t->w * t->h bytes.  store_label_get returns 1 and
  * fills mask with MASK_VOID when the tile has no label yet.
- * store_label_put commits a new revision and a history row in one
- * transaction.
+ * store_label_put(st, tile, mask, len, author, action, cause) commits
+ * a new revision and a history row holding the mask (action: "paint",
+ * "fill", "import"...; NULL is "edit") in one transaction, or inside the
+ * caller's own store_begin/store_commit.
  */
 int		 store_label_get(struct store *, int64_t, uint8_t *, size_t,
 		     char **);
 int		 store_label_put(struct store *, int64_t, const uint8_t *,
 		     size_t, const char *, const char *, char **);
+/*
+ * Masks as stored (labels, predictions, history): zlib.  mask_pack
+ * mallocs *out; mask_unpack fails unless exactly len bytes come out.
+ */
+int		 mask_pack(const uint8_t *, size_t, unsigned char **,
+		     size_t *);
+int		 mask_unpack(const unsigned char *, size_t, uint8_t *, size_t,
+		     char **);
 
 /* ------------------------------------------------------------------ */
 /* jobs.c: the jobs table, shared by the trainer, the TUI and commands. */

@@ -5,13 +5,18 @@ TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 
 check_PROGRAMS += \
 	tests/unit/test_util \
+	tests/unit/test_store \
 	$(NULL)
 tests_unit_test_util_SOURCES = tests/unit/test_util.c
 tests_unit_test_util_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_util_LDADD = $(TEST_LDADD)
+tests_unit_test_store_SOURCES = tests/unit/test_store.c
+tests_unit_test_store_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_store_LDADD = $(TEST_LDADD)
 
 TESTS += \
 	tests/unit/test_util \
+	tests/unit/test_store \
 	$(NULL)
 
 EXTRA_DIST += tests/data tests/e2e tests/bench
