@@ -389,46 +389,6 @@ run_progress(struct run *r, const char *phase, double share, double part,
 	return (rc);
 }
 
-/* Flip, transpose or rotate an n x n square of c-byte pixels in place
- * by one of the 8 symmetries of the square (op 0 is the identity). */
-static void
-augment_square(uint8_t *p, int n, int c, int op, uint8_t *tmp)
-{
-	int	x, y, sx, sy;
-
-	if (op == 0)
-		return;
-	memcpy(tmp, p, (size_t)n * n * c);
-	for (y = 0; y < n; y++) {
-		for (x = 0; x < n; x++) {
-			sx = (op & 1) ? n - 1 - x : x;
-			sy = (op & 2) ? n - 1 - y : y;
-			if (op & 4) {
-				int	t = sx;
-				sx = sy;
-				sy = t;
-			}
-			memcpy(p + ((size_t)y * n + x) * c,
-			    tmp + ((size_t)sy * n + sx) * c, c);
-		}
-	}
-}
-
-/* Brightness and contrast jitter of an RGB tile (only real pixels). */
-static void
-augment_colour(uint8_t *rgb, size_t npix, struct rng *rng)
-{
-	float	gain, bias, v;
-	size_t	i;
-
-	gain = 0.85f + 0.3f * rng_uniform(rng);
-	bias = -20.0f + 40.0f * rng_uniform(rng);
-	for (i = 0; i < npix * 3; i++) {
-		v = (rgb[i] - 128.0f) * gain + 128.0f + bias;
-		rgb[i] = v < 0 ? 0 : v > 255 ? 255 : (uint8_t)lrintf(v);
-	}
-}
-
 /* Shuffle an index array. */
 static void
 shuffle(size_t *a, size_t n, struct rng *rng)
@@ -463,27 +423,23 @@ cursor_next(struct cursor *c, struct rng *rng)
 	return (c->order[c->next++]);
 }
 
-/* Fill a batch of nb tiles (and masks if mask is not NULL). */
+/*
+ * Fill a batch of nb tiles (and masks if mask is not NULL).  Flips,
+ * rotations and colour jitter are the network's (net_train_step).
+ */
 static int
 batch_fill(const struct snapshot *sn, struct cursor *c, int nb,
-    uint8_t *rgb, uint8_t *mask, struct rng *rng, uint8_t *tmp,
-    char **cause)
+    uint8_t *rgb, uint8_t *mask, struct rng *rng, char **cause)
 {
 	size_t		 npix = (size_t)sn->tile * sn->tile;
 	const struct ttile *t;
-	int		 i, op;
+	int		 i;
 
 	for (i = 0; i < nb; i++) {
 		t = &sn->t[cursor_next(c, rng)];
 		if (tile_decode(t, sn->tile, rgb + i * npix * 3,
 		    mask == NULL ? NULL : mask + i * npix, cause) != 0)
 			return (-1);
-		op = rng_next(rng) & 7;
-		augment_square(rgb + i * npix * 3, sn->tile, 3, op, tmp);
-		if (mask != NULL) {
-			augment_square(mask + i * npix, sn->tile, 1, op, tmp);
-			augment_colour(rgb + i * npix * 3, npix, rng);
-		}
 	}
 	return (0);
 }
@@ -544,7 +500,7 @@ train_loop(struct run *r, const struct snapshot *sn,
 	struct rng	 rng;
 	struct cursor	 cl, cu;
 	size_t		 npix = (size_t)sn->tile * sn->tile;
-	uint8_t		*rgb_l, *mask_l, *rgb_u, *tmp;
+	uint8_t		*rgb_l, *mask_l, *rgb_u;
 	int		 step, total = p->steps, nu, rc = -1;
 	double		 t0 = now_seconds(), loss_avg = NAN;
 
@@ -565,13 +521,12 @@ train_loop(struct run *r, const struct snapshot *sn,
 	rgb_l = xreallocarray(NULL, npix * 3, p->batch);
 	mask_l = xreallocarray(NULL, npix, p->batch);
 	rgb_u = xreallocarray(NULL, npix * 3, p->batch);
-	tmp = xreallocarray(NULL, npix, 3);
 
 	for (step = 0; total == 0 || step < total; step++) {
-		if (batch_fill(sn, &cl, p->batch, rgb_l, mask_l, &rng, tmp,
+		if (batch_fill(sn, &cl, p->batch, rgb_l, mask_l, &rng,
 		    cause) != 0)
 			goto out;
-		if (nu > 0 && batch_fill(sn, &cu, nu, rgb_u, NULL, &rng, tmp,
+		if (nu > 0 && batch_fill(sn, &cu, nu, rgb_u, NULL, &rng,
 		    cause) != 0)
 			goto out;
 		adam.lr = train_lr(p, step, total);
@@ -587,7 +542,7 @@ train_loop(struct run *r, const struct snapshot *sn,
 		if (total == 0 && step + 1 == TRAIN_TIMED_STEPS)
 			total = train_budget(p, step + 1, t0, now_seconds());
 		if (run_progress(r, "train", FRAC_TRAIN, total == 0 ? 0 :
-		    (step + 1.0) / total, cl.pass, loss_avg, 0) == 1) {
+		    (step + 1.0) / total, cl.pass, loss_avg, step == 0) == 1) {
 			rc = 1;
 			goto out;
 		}
@@ -602,7 +557,6 @@ out:
 	free(rgb_l);
 	free(mask_l);
 	free(rgb_u);
-	free(tmp);
 	return (rc);
 }
 
@@ -747,7 +701,7 @@ predict_tile(const struct snapshot *sn, const struct ttile *t,
 	pr->score = dis;
 	pr->entropy = ent / ((double)w * h);
 	return (mask_pack(mask, (size_t)t->w * t->h, &pr->blob,
-	    &pr->blob_len, cause));
+	    &pr->blob_len));
 }
 
 /* Predict every tile of the snapshot.  Returns 0, 1 if cancelled, -1. */
