@@ -46,4 +46,6 @@ tests_e2e_mkproject_LDADD = $(LDADD_ALL)
 TESTS += \
 	tests/unit/test_jobs \
 	tests/e2e/trainer-faults.sh \
+TESTS += \
+	tests/e2e/cli.sh \
 	$(NULL)
