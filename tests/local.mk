@@ -46,6 +46,8 @@ tests_e2e_mkproject_LDADD = $(LDADD_ALL)
 TESTS += \
 	tests/unit/test_jobs \
 	tests/e2e/trainer-faults.sh \
+	$(NULL)
+
 TESTS += \
 	tests/e2e/cli.sh \
 	$(NULL)
