@@ -349,6 +349,13 @@ int		 trainer_run_job(struct store *, struct job *, char **);
  * started one, 0 if one was running, -1.
  */
 int		 trainer_ensure(struct store *, const char *, char **);
+/*
+ * The demo's first retrain: when the project has labelled train tiles, no
+ * model and no queued or running job, queue a train job with default
+ * settings and ensure a trainer (exe as above).  Returns 1 if it queued
+ * one, 0 if there was nothing to do, -1.
+ */
+int		 trainer_first_retrain(struct store *, const char *, char **);
 /* Fork, setsid, nice 10, output to PROJECT.trainer.log: 1 in the
  * parent, 0 in the detached child, -1 on error. */
 int		 trainer_detach(const char *, char **);

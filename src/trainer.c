@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "s4lab.h"
 
 /* Run one claimed job and end it. */
@@ -145,6 +147,38 @@ trainer_ensure(struct store *st, const char *exe, char **cause)
 		    "%d)", exe, store_path(st), status));
 	}
 	log_debug(LOG_TRAIN, "started a trainer for %s", store_path(st));
+	return (1);
+}
+
+/* Queue a first retrain for a project that has labels and no model. */
+int
+trainer_first_retrain(struct store *st, const char *exe, char **cause)
+{
+	sqlite3_stmt	*stmt;
+	struct job	 job;
+	int		 labelled = 0, found;
+
+	if (model_newest(st) != 0)
+		return (0);
+	if ((found = job_current(st, &job, cause)) != 0) {
+		if (found == 1)
+			job_clear(&job);
+		return (found == 1 ? 0 : -1);
+	}
+	if (sqlite3_prepare_v2(store_db(st), "SELECT EXISTS (SELECT 1 FROM "
+	    "labels l JOIN tiles t ON t.id = l.tile_id WHERE t.split = 0)",
+	    -1, &stmt, NULL) != SQLITE_OK)
+		return (set_cause(cause, "%s: %s", store_path(st),
+		    sqlite3_errmsg(store_db(st))));
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		labelled = sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	if (!labelled)
+		return (0);
+	if (job_queue(st, "train", NULL, cause) < 0)
+		return (-1);
+	if (trainer_ensure(st, exe, cause) < 0)
+		return (-1);
 	return (1);
 }
 

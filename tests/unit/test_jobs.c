@@ -496,6 +496,33 @@ cancelled_train_job_stores_nothing(void **state)
 	store_close(st);
 }
 
+static void
+first_retrain_is_queued_once(void **state)
+{
+	struct store	*st = project(0, 0, 2, NULL);
+	struct job	 job;
+	char		*cause = NULL;
+
+	/* No labels: nothing to train on. */
+	assert_int_equal(trainer_first_retrain(st, "/bin/true", &cause), 0);
+	synth_label(st, 1, 1);
+	exec_sql(st, "UPDATE tiles SET split = 0");
+	/* /bin/true stands in for the trainer: it only has to start. */
+	assert_int_equal(trainer_first_retrain(st, "/bin/true", &cause), 1);
+	assert_int_equal(query_int(st, "SELECT count(*) FROM jobs WHERE "
+	    "kind = 'train' AND state = 'queued'"), 1);
+	assert_int_equal(trainer_first_retrain(st, "/bin/true", &cause), 0);
+	/* A live running job means a trainer runs: none is started. */
+	assert_int_equal(job_claim(st, 0, &job, &cause), 1);
+	job_clear(&job);
+	assert_int_equal(trainer_ensure(st, "/bin/false", &cause), 0);
+	exec_sql(st, "UPDATE jobs SET state = 'done'");
+	assert_int_equal(trainer_ensure(st, "/bin/false", &cause), -1);
+	assert_non_null(strstr(cause, "failed"));
+	free(cause);
+	store_close(st);
+}
+
 static int
 setup(void **state)
 {
@@ -533,6 +560,7 @@ main(void)
 		cmocka_unit_test(train_is_deterministic_for_a_seed),
 		cmocka_unit_test(train_without_labels_fails_cleanly),
 		cmocka_unit_test(cancelled_train_job_stores_nothing),
+		cmocka_unit_test(first_retrain_is_queued_once),
 	};
 
 	return (cmocka_run_group_tests(tests, setup, teardown));
