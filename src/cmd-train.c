@@ -15,7 +15,7 @@ static const char *cmd_train_options[] = {
 	"-w, --wait\trun the job here with a progress bar",
 	"-b, --background\talso start a detached trainer",
 	"-s, --steps N\ttraining steps (default: as many as fit --minutes)",
-	"-m, --minutes M\ttime budget for training when no --steps (6)",
+	"-m, --minutes M\ttime budget of the whole job when no --steps (8)",
 	"-S, --seed N\tseed of weights, shuffling and augmentation (1)",
 	"-u, --supervised-only\tno consistency loss on unlabelled tiles",
 	"-W, --width N\tchannels of the first level (16)",
@@ -93,8 +93,7 @@ train_wait(struct store *st, int64_t id)
 	if (rc != 0)
 		return (EXIT_FAIL);
 	if (job_get(st, id, &job, NULL) == 0) {
-		printf("job %lld done: model %lld %s\n", (long long)id,
-		    (long long)job.model_id, job.message);
+		printf("job %lld done: %s\n", (long long)id, job.message);
 		job_clear(&job);
 	}
 	return (EXIT_OK);

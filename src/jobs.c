@@ -282,13 +282,15 @@ job_progress(struct store *st, int64_t id, const char *phase, int epoch,
 	if (job_hook != NULL)
 		job_hook(phase, fraction, eta);
 	stmt = job_prepare(st, "UPDATE jobs SET phase = coalesce(?, phase), "
-	    "epoch = ?, loss = ?, progress = ?, eta = ?, heartbeat = ? "
+	    "epoch = coalesce(?, epoch), loss = coalesce(?, loss), "
+	    "progress = ?, eta = ?, heartbeat = ? "
 	    "WHERE id = ? AND state = 'running'", cause);
 	if (stmt == NULL)
 		return (-1);
 	if (phase != NULL)
 		sqlite3_bind_text(stmt, 1, phase, -1, SQLITE_STATIC);
-	sqlite3_bind_int(stmt, 2, epoch);
+	if (epoch >= 0)
+		sqlite3_bind_int(stmt, 2, epoch);
 	if (isfinite(loss))
 		sqlite3_bind_double(stmt, 3, loss);
 	sqlite3_bind_double(stmt, 4, fraction < 0 ? 0 :

@@ -299,8 +299,9 @@ int64_t		 job_queue(struct store *, const char *, const char *,
  * pid and host.  Returns 1 and fills job, 0 if there was none, -1.
  */
 int		 job_claim(struct store *, int64_t, struct job *, char **);
-/* Progress and heartbeat of a running job; returns 1 if it was
- * cancelled, 0 if not, -1 on error.  phase NULL keeps the phase. */
+/* Progress (phase, epoch, loss, fraction, eta) and heartbeat of a
+ * running job; returns 1 if it was cancelled, 0 if not, -1 on error.
+ * phase NULL, epoch < 0 and loss NaN keep the stored ones. */
 int		 job_progress(struct store *, int64_t, const char *, int,
 		     double, double, double, char **);
 /* Also call fn (phase, fraction, eta) on each job_progress in this

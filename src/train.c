@@ -9,9 +9,10 @@
  * neither lost nor mixed in: they are simply in the next job's snapshot.
  *
  * It trains for a number of steps (--steps), or, when none is given, for
- * as many as fit a time budget (--minutes): the step count is then fixed
- * after a few steps from their measured time, so a run is deterministic
- * for a seed and a thread count only when the steps are given.  The
+ * as many as let the whole job fit a time budget (--minutes): the step
+ * count is then fixed after a few steps from their measured time, so a
+ * run is deterministic for a seed and a thread count only when the steps
+ * are given.  The
  * number used is stored with the model.
  *
  * At the end the model, its metrics on the validation split and the
@@ -335,7 +336,7 @@ params_read(const struct job *job, struct train_params *p, char **cause)
 	double	v[12];
 
 	if (param_num(job, "steps", 0, 0, 1e7, &v[0], cause) != 0 ||
-	    param_num(job, "minutes", 6, 0.01, 1e5, &v[1], cause) != 0 ||
+	    param_num(job, "minutes", 8, 0.01, 1e5, &v[1], cause) != 0 ||
 	    param_num(job, "max_steps", 3000, 1, 1e7, &v[2], cause) != 0 ||
 	    param_num(job, "seed", 1, 0, 9e15, &v[3], cause) != 0 ||
 	    param_num(job, "supervised_only", 0, 0, 1, &v[4], cause) != 0 ||
@@ -472,15 +473,25 @@ train_wcons(const struct train_params *p, int step, int total)
 	return ((float)(p->cons_weight * exp(-5 * (1 - t) * (1 - t))));
 }
 
-/* Fix the step count from the time the first steps took. */
+/*
+ * Fix the step count from the time the first steps took, so that the
+ * whole job fits the budget: what is left after loading, less the
+ * inference of npredict tiles, each taken as an eighth of a step (a step
+ * runs eight tiles forward and back, about three times a forward pass;
+ * so this errs on the safe side).
+ */
 static int
-train_budget(const struct train_params *p, int step, double t0, double t1)
+train_budget(const struct train_params *p, int step, double start,
+    double t0, double t1, size_t npredict)
 {
-	double	per, left;
+	double	per, left, floor;
 	int	total;
 
 	per = (t1 - t0) / step;
-	left = p->minutes * 60 - (t1 - t0);
+	left = p->minutes * 60 - (t1 - start) - npredict * per / 8;
+	floor = 0.2 * p->minutes * 60;
+	if (left < floor)
+		left = floor;
 	total = step + (per > 0 ? (int)(left / per) : p->max_steps);
 	if (total > p->max_steps)
 		total = p->max_steps;
@@ -540,7 +551,8 @@ train_loop(struct run *r, const struct snapshot *sn,
 		loss_avg = isnan(loss_avg) ? nl.sup + nl.cons :
 		    0.9 * loss_avg + 0.1 * (nl.sup + nl.cons);
 		if (total == 0 && step + 1 == TRAIN_TIMED_STEPS)
-			total = train_budget(p, step + 1, t0, now_seconds());
+			total = train_budget(p, step + 1, r->start, t0,
+			    now_seconds(), sn->n + sn->nval);
 		if (run_progress(r, "train", FRAC_TRAIN, total == 0 ? 0 :
 		    (step + 1.0) / total, cl.pass, loss_avg, step == 0) == 1) {
 			rc = 1;
@@ -604,7 +616,7 @@ train_validate(struct run *r, const struct snapshot *sn, struct net *net,
 			conf[mask[px] * c + pred]++;
 		}
 		if (run_progress(r, "validate", FRAC_VAL,
-		    (i + 1.0) / sn->nval, 0, NAN, 0) == 1) {
+		    (i + 1.0) / sn->nval, -1, NAN, 0) == 1) {
 			rc = 1;
 			goto out;
 		}
@@ -727,7 +739,7 @@ predict_all(struct run *r, const struct snapshot *sn, struct net *net,
 		if (predict_tile(sn, &sn->t[i], net, rgb, prob, mask, &pr[i],
 		    cause) != 0)
 			goto out;
-		if (run_progress(r, "predict", share, (i + 1.0) / sn->n, 0,
+		if (run_progress(r, "predict", share, (i + 1.0) / sn->n, -1,
 		    NAN, 0) == 1) {
 			rc = 1;
 			goto out;
@@ -876,6 +888,43 @@ train_config_json(const struct net_config *cfg, const struct train_params *p,
 	return (s);
 }
 
+/* A number from the metrics we wrote, NaN if null or absent. */
+static double
+metric(const char *metrics, const char *key)
+{
+	const char	*p;
+	char		*pat, *end;
+	double		 v;
+
+	xasprintf(&pat, "\"%s\":", key);
+	p = strstr(metrics, pat);
+	free(pat);
+	if (p == NULL)
+		return (NAN);
+	p = strchr(p, ':') + 1;
+	v = strtod(p, &end);
+	return (end == p ? NAN : v);
+}
+
+/* The job's closing message: the model and its metrics. */
+static char *
+train_summary(int64_t model_id, const char *metrics, size_t ntiles)
+{
+	char	*msg;
+	double	 miou = metric(metrics, "miou");
+	double	 acc = metric(metrics, "pixel_accuracy");
+
+	if (isnan(miou)) {
+		xasprintf(&msg, "model %lld: no labelled validation tile; "
+		    "%zu tiles predicted", (long long)model_id, ntiles);
+	} else {
+		xasprintf(&msg, "model %lld: mIoU %.3f, pixel accuracy %.3f; "
+		    "%zu tiles predicted", (long long)model_id, miou, acc,
+		    ntiles);
+	}
+	return (msg);
+}
+
 /* Insert the model, its predictions and the job's end in one
  * transaction.  Returns the model id, or -1. */
 static int64_t
@@ -887,6 +936,7 @@ train_store(struct run *r, const char *config, const unsigned char *blob,
 	sqlite3		*db = store_db(st);
 	sqlite3_stmt	*stmt;
 	int64_t		 model_id;
+	char		*msg;
 
 	if (store_begin(st, cause) != 0)
 		return (-1);
@@ -913,8 +963,12 @@ train_store(struct run *r, const char *config, const unsigned char *blob,
 
 	if (preds_store(st, model_id, pr, n, cause) != 0)
 		goto fail;
-	if (job_finish(st, r->job->id, model_id, metrics, cause) != 0)
+	msg = train_summary(model_id, metrics, n);
+	if (job_finish(st, r->job->id, model_id, msg, cause) != 0) {
+		free(msg);
 		goto fail;
+	}
+	free(msg);
 	if (store_commit(st, cause) != 0)
 		return (-1);
 	return (model_id);
@@ -983,7 +1037,7 @@ train_job(struct store *st, struct job *job, char **cause)
 	if (params_read(job, &p, cause) != 0)
 		return (-1);
 	train_threads(p.threads);
-	run_progress(&r, "load", 0, 0, 0, NAN, 1);
+	run_progress(&r, "load", 0, 0, -1, NAN, 1);
 	if (snapshot_read(st, 1, &sn, cause) != 0)
 		return (-1);
 	if (sn.nlab == 0) {
@@ -1005,7 +1059,7 @@ train_job(struct store *st, struct job *job, char **cause)
 	r.base += FRAC_VAL;
 	if ((rc = predict_all(&r, &sn, net, FRAC_PREDICT, &pr, cause)) != 0)
 		goto out;
-	run_progress(&r, "store", 0, 0, 0, loss, 1);
+	run_progress(&r, "store", 0, 0, -1, loss, 1);
 
 	rc = -1;
 	if (net_to_blob(net, &blob, &len, cause) != 0)
@@ -1082,7 +1136,7 @@ predict_job(struct store *st, struct job *job, char **cause)
 	if (job_param(job, "threads", &threads, cause) < 0)
 		return (-1);
 	train_threads((int)threads);
-	run_progress(&r, "load", 0, 0, 0, NAN, 1);
+	run_progress(&r, "load", 0, 0, -1, NAN, 1);
 	if ((model_id = model_newest(st)) == 0)
 		return (set_cause(cause, "%s: no model yet", store_path(st)));
 	if (model_weights(st, model_id, &blob, &len, cause) != 0)
