@@ -489,7 +489,7 @@ train_budget(const struct train_params *p, int step, double start,
 
 	per = (t1 - t0) / step;
 	left = p->minutes * 60 - (t1 - start) - npredict * per / 8;
-	floor = 0.2 * p->minutes * 60;
+	floor = 0.1 * p->minutes * 60;
 	if (left < floor)
 		left = floor;
 	total = step + (per > 0 ? (int)(left / per) : p->max_steps);
@@ -1027,7 +1027,7 @@ train_job(struct store *st, struct job *job, char **cause)
 	size_t			 len;
 	char			*metrics = NULL, *config = NULL;
 	int			 rc = -1, steps = 0;
-	double			 loss = NAN;
+	double			 loss = NAN, t;
 	int64_t			 model_id;
 
 	memset(&r, 0, sizeof r);
@@ -1051,14 +1051,20 @@ train_job(struct store *st, struct job *job, char **cause)
 		goto out;
 
 	r.base = FRAC_LOAD;
+	t = now_seconds();
 	if ((rc = train_loop(&r, &sn, &p, net, &steps, &loss, cause)) != 0)
 		goto out;
+	log_debug(LOG_TRAIN, "job %lld: %d steps in %.1f s", (long long)job->id,
+	    steps, now_seconds() - t);
 	r.base += FRAC_TRAIN;
 	if ((rc = train_validate(&r, &sn, net, &metrics, cause)) != 0)
 		goto out;
 	r.base += FRAC_VAL;
+	t = now_seconds();
 	if ((rc = predict_all(&r, &sn, net, FRAC_PREDICT, &pr, cause)) != 0)
 		goto out;
+	log_debug(LOG_TRAIN, "job %lld: %zu tiles predicted in %.1f s",
+	    (long long)job->id, sn.n, now_seconds() - t);
 	run_progress(&r, "store", 0, 0, -1, loss, 1);
 
 	rc = -1;
