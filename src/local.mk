@@ -16,8 +16,14 @@ libs4core_a_SOURCES = \
 	src/rank.c \
 	src/train.c \
 	src/trainer.c \
+	src/image.c \
+	src/image-int.h \
+	src/maskio.c \
+	src/import.c \
 	src/store-int.h \
 	src/store.c \
+	src/json.c \
+	src/classes.c \
 	$(NULL)
 
 bin_PROGRAMS += src/s4lab
@@ -30,5 +36,8 @@ src_s4lab_SOURCES = \
 	src/cmd-queue.c \
 	src/cmd-train.c \
 	src/cmd-trainer.c \
+	src/cmd-init.c \
+	src/cmd-import.c \
+	src/cmd-stats.c \
 	$(NULL)
 src_s4lab_LDADD = $(LDADD_ALL)

@@ -136,6 +136,40 @@ const char	*samples_dir(void);
 int		 mkdir_p(const char *, char **);
 
 /* ------------------------------------------------------------------ */
+/* json.c: a strict JSON reader into a tree, and string output. */
+
+enum json_type {
+	JSON_NULL,
+	JSON_BOOL,
+	JSON_NUMBER,
+	JSON_STRING,
+	JSON_ARRAY,
+	JSON_OBJECT
+};
+
+struct json {
+	enum json_type	  type;
+	char		 *key;		/* member of an object: its key */
+	int		  boolean;
+	double		  number;
+	int		  is_integer;	/* no fraction or exponent, fits */
+	int64_t		  integer;
+	char		 *string;	/* UTF-8, NUL-terminated, no NUL */
+	size_t		  len;
+	struct json	**items;	/* array items or object members */
+	size_t		  n;
+};
+
+/* Parse JSON text; NULL with "line L column C: ..." as cause. */
+struct json	*json_parse(const char *, size_t, char **);
+void		 json_free(struct json *);
+const struct json *json_get(const struct json *, const char *);
+const struct json *json_at(const struct json *, size_t);
+const char	*json_get_string(const struct json *, const char *);
+int		 json_get_int(const struct json *, const char *, int64_t *);
+void		 json_write_string(FILE *, const char *);
+
+/* ------------------------------------------------------------------ */
 /* classes.c: class schemes. */
 
 #define MASK_VOID	255	/* not labelled: ignored by training, metrics */
@@ -434,5 +468,118 @@ const struct rank_entry *rank_find(const struct rank_entry *, size_t,
 		     int64_t);
 /* Parse "disagreement", "entropy", "random", "id"; -1 if unknown. */
 int		 rank_order_parse(const char *);
+/* image.c: JPEG and PNG decoding, JPEG encoding, lossless JPEG crops. */
+
+#define IMAGE_UNKNOWN	0
+#define IMAGE_JPEG	1
+#define IMAGE_PNG	2
+
+/* Default limit on a picture's pixels, checked from its header. */
+#define IMAGE_MAX_PIXELS	100000000ULL
+
+/* 8-bit RGB, row after row, no padding: w * h * 3 bytes. */
+struct image {
+	int		 w, h;
+	uint8_t		*rgb;
+};
+
+struct image_rect {
+	int		 x, y, w, h;
+};
+
+/* What a decoded file was. */
+struct image_info {
+	int		 format;	/* IMAGE_JPEG, IMAGE_PNG */
+	int		 w, h;		/* as shown (orientation applied) */
+	int		 stored_w;	/* as stored in the file */
+	int		 stored_h;
+	int		 orientation;	/* EXIF 1-8; 1 when none */
+	int		 gray;		/* one channel in the file */
+	int		 cmyk;		/* CMYK or YCCK JPEG */
+	int		 mcu_w, mcu_h;	/* JPEG MCU size; 0 for PNG */
+};
+
+int		 image_sniff(const void *, size_t);
+int		 image_kind_of_name(const char *);
+/* Decode (name is for messages and the extension check); see image.c. */
+int		 image_decode(const char *, const void *, size_t, uint64_t,
+		     struct image *, struct image_info *, char **);
+int		 image_read(const char *, uint64_t, struct image *,
+		     struct image_info *, char **);
+void		 image_free(struct image *);
+int		 image_exif_orientation(const uint8_t *, size_t);
+void		 image_orient(struct image *, int);
+/* Encode a region of an image; *out is malloc'd. */
+int		 image_encode_jpeg(const struct image *, int, int, int, int,
+		     int, unsigned char **, size_t *, char **);
+/* Cut regions on the MCU grid out of a JPEG's bytes, losslessly. */
+int		 image_crop_jpeg(const char *, const void *, size_t,
+		     const struct image_rect *, int, unsigned char **,
+		     size_t *, char **);
+
+/* ------------------------------------------------------------------ */
+/* maskio.c: mask PNGs in and out, COCO run lengths. */
+
+/* A mask PNG (colour-coded, index or palette) to class indices. */
+uint8_t		*mask_decode(const char *, const void *, size_t,
+		     const struct classes *, uint64_t, int *, int *, char **);
+uint8_t		*mask_read(const char *, const struct classes *, uint64_t,
+		     int *, int *, char **);
+/* An 8-bit palette PNG: PLTE[i] is class i's colour, 255 not labelled. */
+int		 mask_encode_png(const uint8_t *, int, int,
+		     const struct classes *, unsigned char **, size_t *,
+		     char **);
+int		 mask_write_png(const char *, const uint8_t *, int, int,
+		     const struct classes *, char **);
+/* Column-major run lengths of one class, as pycocotools counts them. */
+size_t		 mask_rle_encode(const uint8_t *, int, int, int, uint32_t **);
+int		 mask_rle_decode(const uint32_t *, size_t, int, int, uint8_t *,
+		     char **);
+/* The counts as pycocotools' compressed string, and back. */
+char		*mask_rle_string(const uint32_t *, size_t);
+int		 mask_rle_from_string(const char *, uint32_t **, size_t *,
+		     char **);
+
+/* ------------------------------------------------------------------ */
+/* import.c: scenes cut into tiles, with their masks, into a project. */
+
+struct import_opts {
+	uint64_t	 max_pixels;	/* refuse larger pictures */
+	const char	*user;		/* author of labels; NULL: login */
+};
+
+struct import_stats {
+	int		 files;		/* imported */
+	int		 failed;
+	int		 known;		/* identical to a source already in */
+	int		 masks;		/* imported with a mask */
+	int		 nomask;	/* no mask found under --masks */
+	int64_t		 tiles;		/* stored */
+	int64_t		 lossless;	/* of which cut without re-encoding */
+	int64_t		 duplicate;	/* identical to a tile already in */
+	int64_t		 labelled;
+};
+
+struct import_item {
+	char		*path;
+	size_t		 rootlen;	/* of the directory it was found in */
+};
+
+struct import_list {
+	struct import_item *item;
+	size_t		 n;
+	size_t		 size;
+};
+
+int		 import_grid(int, int, int, struct image_rect **);
+int		 import_tile_lossless(const struct image_info *,
+		     const struct image_rect *);
+int		 import_collect(const char *, const char *,
+		     struct import_list *, char **);
+void		 import_list_free(struct import_list *);
+char		*import_mask_path(const char *, const struct import_item *);
+int		 import_file(struct store *, const char *, const char *,
+		     const struct classes *, const struct import_opts *,
+		     struct import_stats *, char **);
 
 #endif /* S4LAB_H */

@@ -5,7 +5,15 @@ TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 
 check_PROGRAMS += \
 	tests/unit/test_util \
+	tests/unit/test_image \
+	tests/unit/test_maskio \
+	tests/unit/test_import \
+	tests/unit/test_term \
+	tests/unit/test_compose \
+	tests/unit/test_render \
 	tests/unit/test_store \
+	tests/unit/test_classes \
+	tests/unit/test_json \
 	$(NULL)
 tests_unit_test_util_SOURCES = tests/unit/test_util.c
 tests_unit_test_util_CFLAGS = $(TEST_CFLAGS)
@@ -13,16 +21,56 @@ tests_unit_test_util_LDADD = $(TEST_LDADD)
 tests_unit_test_store_SOURCES = tests/unit/test_store.c
 tests_unit_test_store_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_store_LDADD = $(TEST_LDADD)
+tests_unit_test_classes_SOURCES = tests/unit/test_classes.c
+tests_unit_test_classes_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_classes_LDADD = $(TEST_LDADD)
+tests_unit_test_json_SOURCES = tests/unit/test_json.c
+tests_unit_test_json_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_json_LDADD = $(TEST_LDADD)
+
+tests_unit_test_image_SOURCES = tests/unit/test_image.c
+tests_unit_test_image_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_image_LDADD = $(TEST_LDADD)
+tests_unit_test_maskio_SOURCES = tests/unit/test_maskio.c
+tests_unit_test_maskio_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_maskio_LDADD = $(TEST_LDADD)
+tests_unit_test_import_SOURCES = tests/unit/test_import.c
+tests_unit_test_import_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_import_LDADD = $(TEST_LDADD)
+tests_unit_test_term_SOURCES = tests/unit/test_term.c
+tests_unit_test_term_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_term_LDADD = $(TEST_LDADD)
+tests_unit_test_compose_SOURCES = tests/unit/test_compose.c
+tests_unit_test_compose_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_compose_LDADD = $(TEST_LDADD)
+tests_unit_test_render_SOURCES = tests/unit/test_render.c \
+	tests/tools/imgio.c tests/tools/imgio.h
+tests_unit_test_render_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/tests/tools
+tests_unit_test_render_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_render_LDADD = $(TEST_LDADD)
 
 TESTS += \
+	tests/e2e/init-stats.sh \
 	tests/unit/test_util \
+	tests/unit/test_image \
+	tests/unit/test_maskio \
+	tests/unit/test_import \
+	tests/unit/test_term \
+	tests/unit/test_compose \
+	tests/unit/test_render \
+	tests/e2e/sixel-xterm.sh \
 	tests/unit/test_store \
+	tests/unit/test_classes \
+	tests/unit/test_json \
 	$(NULL)
 
 EXTRA_DIST += tests/data tests/e2e tests/bench
 
 noinst_PROGRAMS += \
+	tests/bench/bench_import \
 	$(NULL)
+tests_bench_bench_import_SOURCES = tests/bench/bench_import.c
+tests_bench_bench_import_LDADD = $(LDADD_ALL)
 bench: $(noinst_PROGRAMS) src/s4lab
 	S4LAB='$(abs_top_builddir)/src/s4lab' top_srcdir='$(abs_top_srcdir)' \
 	    top_builddir='$(abs_top_builddir)' \
@@ -48,6 +96,21 @@ TESTS += \
 	tests/e2e/trainer-faults.sh \
 	$(NULL)
 
+# ui/ renderers: frame time beside img2sixel and chafa.
+noinst_PROGRAMS += tests/bench/bench_frame
+tests_bench_bench_frame_SOURCES = tests/bench/bench_frame.c \
+	tests/tools/imgio.c tests/tools/imgio.h
+tests_bench_bench_frame_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/tests/tools
+tests_bench_bench_frame_LDADD = $(LDADD_ALL)
+
+# A program that draws one composed tile in a real terminal, and checks
+# a screenshot of it (tests/e2e/sixel-xterm.sh).
+check_PROGRAMS += tests/tools/showframe
+tests_tools_showframe_SOURCES = tests/tools/showframe.c \
+	tests/tools/imgio.c tests/tools/imgio.h
+tests_tools_showframe_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/tests/tools
+tests_tools_showframe_LDADD = $(LDADD_ALL)
 TESTS += \
 	tests/e2e/cli.sh \
+	tests/e2e/import-cases.sh \
 	$(NULL)

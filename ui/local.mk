@@ -2,4 +2,9 @@
 noinst_LIBRARIES += libs4ui.a
 libs4ui_a_SOURCES = \
 	ui/ui.h \
+	ui/buf.c \
+	ui/term.c \
+	ui/compose.c \
+	ui/sixel.c \
+	ui/blocks.c \
 	$(NULL)

@@ -31,7 +31,11 @@ void		 buf_add(struct buf *, const void *, size_t);
 void		 buf_printf(struct buf *, const char *, ...)
 		     __attribute__((format(printf, 2, 3)));
 void		 buf_free(struct buf *);
-/* Write it all to fd, retrying on EINTR and short writes. */
+/* Make room for n more bytes at p + len (for writers that fill it
+ * directly and then advance len). */
+void		 buf_reserve_tail(struct buf *, size_t);
+/* Write it all to fd, retrying on EINTR and short writes; on success the
+ * buffer is emptied (len 0, memory kept). */
 int		 buf_write(struct buf *, int);
 
 /* ------------------------------------------------------------------ */
@@ -58,9 +62,13 @@ struct term {
  */
 int		 term_probe(struct term *, int, char **);
 /* Parsers, exposed for tests: DA1 "\033[?64;4;...c" -> 1 if 4 is in it;
- * CSI 6;h;w t -> cell size.  Return -1 if buf holds no such reply. */
+ * CSI 6;h;w t -> cell size (w, h); CSI 4;h;w t -> text area size (w, h);
+ * DECRQM CSI ? mode;state $ y -> state.  Each skips junk and partial
+ * sequences and returns -1 if buf holds no such reply. */
 int		 term_parse_da1(const char *, size_t, int *);
 int		 term_parse_cellsize(const char *, size_t, int *, int *);
+int		 term_parse_textsize(const char *, size_t, int *, int *);
+int		 term_parse_decrqm(const char *, size_t, int, int *);
 /* Choose the renderer: GRAPHICS_SIXEL or GRAPHICS_BLOCKS. */
 int		 term_choose(const struct term *, int);
 
@@ -96,7 +104,13 @@ struct frame {
 };
 
 /* Draw v into fr at fr->w x fr->h (the caller sets them; rgb is
- * reallocated as needed). */
+ * reallocated as needed).  Scale: fit is the largest integer scale at
+ * which the whole tile fits (a fraction if it is larger than the frame);
+ * zoom 2 and 4 multiply it, and the pan is clamped so that the view stays
+ * inside the tile (fr->ox, fr->oy say where it ended).  The image is at
+ * the frame's top-left; the rest is a dark grey.  The cursor is drawn
+ * only when it is inside the tile.  With SHOW_LABEL|SHOW_PRED the label
+ * wins and the prediction shows at half opacity where there is none. */
 void		 compose(const struct view *, struct frame *);
 /* Map a frame pixel to a tile pixel; -1 if outside the tile. */
 int		 compose_to_tile(const struct frame *, const struct view *,
@@ -106,17 +120,26 @@ void		 frame_free(struct frame *);
 /* ------------------------------------------------------------------ */
 /* sixel.c and blocks.c: frame -> terminal bytes at cell (row, col). */
 
+/* libsixel owns the name sixel_encode(), hence the sixel_enc_ prefix. */
 struct sixel_enc;
 
-struct sixel_enc *sixel_new(void);
-void		 sixel_free(struct sixel_enc *);
-/* Append the cursor move and the sixel image (height a multiple of 6,
- * no trailing graphics newline) to out. */
-int		 sixel_encode(struct sixel_enc *, const struct frame *, int,
-		     int, struct buf *);
-/* Half blocks: each cell shows two frame pixels (upper, lower). */
+struct sixel_enc *sixel_enc_new(void);
+void		 sixel_enc_free(struct sixel_enc *);
+/* Append the sixel image of a frame at cell (row, col), 0-based, to out:
+ * DECSC, the cursor move, the image (height cut to a multiple of 6, no
+ * trailing graphics newline), DECRC.  The caller keeps the image above
+ * the last screen row.  -1 if the frame cannot be encoded. */
+int		 sixel_enc_frame(struct sixel_enc *, const struct frame *,
+		     int, int, struct buf *);
+/* Encode with libsixel's encoder instead of the faster own one (the
+ * palette is the same); for tests and benchmarks. */
+void		 sixel_enc_use_libsixel(struct sixel_enc *, int);
+/* Half blocks: each cell shows two frame pixels (upper, lower); the int
+ * after row and col is 1 for 24-bit colour, 0 for 256 colours. */
 void		 blocks_encode(const struct frame *, int, int, int,
 		     struct buf *);
+/* The nearest xterm 256-colour index of an RGB pixel. */
+int		 blocks_colour256(const uint8_t *);
 
 /* ------------------------------------------------------------------ */
 /* tui.c: s4lab label. */

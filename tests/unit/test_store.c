@@ -182,7 +182,8 @@ newer_version_is_refused_and_unchanged(void **state)
 	st = store_open(path, STORE_CREATE, &cause);
 	assert_non_null(st);
 	store_close(st);
-	raw_exec(path, "PRAGMA journal_mode = DELETE; PRAGMA user_version = 99");
+	raw_exec(path, "PRAGMA journal_mode = DELETE; "
+	    "PRAGMA user_version = 99");
 	before = slurp(path, &blen);
 
 	assert_null(store_open(path, 0, &cause));

@@ -1,0 +1,529 @@
+/*
+ * Import: scenes (JPEG or PNG files) cut into tiles of the project's tile
+ * size, with their ground-truth masks, into the project store.
+ *
+ * A scene is a grid of tiles from its top-left corner; the last column and
+ * row keep their own smaller size (the padding a model or a view needs is
+ * added there, and is never a labelled pixel).  A JPEG tile whose offset
+ * falls on the file's MCU grid is cut from the file's bytes without
+ * decoding (image_crop_jpeg), so it holds exactly the scene's pixels; the
+ * others, and every tile of a PNG, a CMYK JPEG or a JPEG that EXIF turns,
+ * are encoded again from the decoded scene.  The whole scene is decoded
+ * in any case: that is how damaged files are caught before anything is
+ * stored.
+ *
+ * Each file goes in one transaction, with its source row, tiles and
+ * labels: a file that fails leaves nothing behind.  A file whose bytes are
+ * already a source of the project is skipped, and so is a tile whose bytes
+ * are already stored.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "s4lab.h"
+
+#define IMPORT_MAX_FILE		(1024UL * 1024 * 1024)
+#define IMPORT_MAX_DEPTH	32
+#define IMPORT_QUALITY		95	/* of re-encoded tiles */
+
+/* One scene being imported. */
+struct import_scene {
+	const char		*path;
+	unsigned char		*buf;
+	size_t			 len;
+	char			 hash[65];
+	struct image		 img;
+	struct image_info	 info;
+	uint8_t			*mask;		/* NULL if none */
+	int			 ntiles;
+	struct image_rect	*r;
+	unsigned char		**jpeg;
+	size_t			*jpeg_len;
+	int			*lossless;
+};
+
+/*
+ * The tiles of a w x h scene, row after row, as rectangles: *r is
+ * malloc'd, the count returned.  Tiles on the right and bottom edges are
+ * smaller when the size does not divide the scene.
+ */
+int
+import_grid(int w, int h, int ts, struct image_rect **r)
+{
+	int	 nx, ny, i, j, n = 0;
+
+	if (w < 1 || h < 1 || ts < 1)
+		fatalx("%s: %dx%d in tiles of %d", __func__, w, h, ts);
+	nx = (w + ts - 1) / ts;
+	ny = (h + ts - 1) / ts;
+	*r = xreallocarray(NULL, (size_t)nx * ny, sizeof **r);
+	for (j = 0; j < ny; j++) {
+		for (i = 0; i < nx; i++, n++) {
+			(*r)[n].x = i * ts;
+			(*r)[n].y = j * ts;
+			(*r)[n].w = w - i * ts < ts ? w - i * ts : ts;
+			(*r)[n].h = h - j * ts < ts ? h - j * ts : ts;
+		}
+	}
+	return (n);
+}
+
+/* Whether a tile of this scene can be cut without re-encoding. */
+int
+import_tile_lossless(const struct image_info *info,
+    const struct image_rect *r)
+{
+	if (info->format != IMAGE_JPEG || info->cmyk ||
+	    info->orientation != 1 || info->mcu_w == 0 || info->mcu_h == 0)
+		return (0);
+	return (r->x % info->mcu_w == 0 && r->y % info->mcu_h == 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Finding files and masks. */
+
+static int
+import_name_cmp(const void *a, const void *b)
+{
+	return (strcmp(*(char *const *)a, *(char *const *)b));
+}
+
+static void
+import_list_add(struct import_list *l, const char *path, size_t rootlen)
+{
+	if (l->n == l->size) {
+		l->size = l->size == 0 ? 64 : l->size * 2;
+		l->item = xreallocarray(l->item, l->size, sizeof *l->item);
+	}
+	l->item[l->n].path = xstrdup(path);
+	l->item[l->n].rootlen = rootlen;
+	l->n++;
+}
+
+/* Free a list of files. */
+void
+import_list_free(struct import_list *l)
+{
+	size_t	 i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->item[i].path);
+	free(l->item);
+	memset(l, 0, sizeof *l);
+}
+
+/* Whether a file found in a directory is worth trying as a picture. */
+static int
+import_looks_like_image(const char *path)
+{
+	unsigned char	 head[8];
+	ssize_t		 n;
+	int		 fd;
+
+	if (image_kind_of_name(path) != IMAGE_UNKNOWN)
+		return (1);
+	if ((fd = open(path, O_RDONLY|O_CLOEXEC)) == -1)
+		return (0);
+	n = read(fd, head, sizeof head);
+	close(fd);
+	return (n > 0 && image_sniff(head, n) != IMAGE_UNKNOWN);
+}
+
+/*
+ * Add the pictures under dir, sorted by name at each level, skipping
+ * hidden names and the directory skip (the masks).  Directories that
+ * cannot be read are counted in *bad, the first one in *cause.
+ */
+static void
+import_walk(const char *dir, size_t rootlen, const char *skip, int depth,
+    struct import_list *l, int *bad, char **cause)
+{
+	DIR		*d;
+	struct dirent	*de;
+	struct stat	 sb;
+	char		**names = NULL, *path, real[PATH_MAX];
+	size_t		 n = 0, size = 0, i;
+
+	if (depth > IMPORT_MAX_DEPTH) {
+		if ((*bad)++ == 0)
+			set_cause(cause, "%s: directories nested too deep",
+			    dir);
+		return;
+	}
+	if ((d = opendir(dir)) == NULL) {
+		if ((*bad)++ == 0)
+			set_cause(cause, "%s: %s", dir, strerror(errno));
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (n == size) {
+			size = size == 0 ? 64 : size * 2;
+			names = xreallocarray(names, size, sizeof *names);
+		}
+		names[n++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	qsort(names, n, sizeof *names, import_name_cmp);
+
+	for (i = 0; i < n; i++) {
+		xasprintf(&path, "%s/%s", dir, names[i]);
+		free(names[i]);
+		if (stat(path, &sb) == -1) {
+			if ((*bad)++ == 0)
+				set_cause(cause, "%s: %s", path,
+				    strerror(errno));
+		} else if (S_ISDIR(sb.st_mode)) {
+			if (skip == NULL || realpath(path, real) == NULL ||
+			    strcmp(real, skip) != 0) {
+				import_walk(path, rootlen, skip, depth + 1, l,
+				    bad, cause);
+			}
+		} else if (S_ISREG(sb.st_mode) &&
+		    import_looks_like_image(path))
+			import_list_add(l, path, rootlen);
+		free(path);
+	}
+	free(names);
+}
+
+/*
+ * Add a path given on the command line: a file as it is, a directory as
+ * the pictures under it.  masks is the --masks directory (or NULL), which
+ * is never walked as pictures.  Returns -1 with a cause if something could
+ * not be read; what could be read is added all the same.
+ */
+int
+import_collect(const char *path, const char *masks, struct import_list *l,
+    char **cause)
+{
+	struct stat	 sb;
+	char		 skip[PATH_MAX], *dir;
+	size_t		 len;
+	int		 bad = 0;
+
+	if (stat(path, &sb) == -1)
+		return (set_cause(cause, "%s: %s", path, strerror(errno)));
+	if (!S_ISDIR(sb.st_mode)) {
+		import_list_add(l, path, 0);
+		return (0);
+	}
+	if (masks == NULL || realpath(masks, skip) == NULL)
+		skip[0] = '\0';
+	dir = xstrdup(path);
+	len = strlen(dir);
+	while (len > 1 && dir[len - 1] == '/')
+		dir[--len] = '\0';
+	import_walk(dir, len + 1, skip[0] != '\0' ? skip : NULL, 0, l, &bad,
+	    cause);
+	free(dir);
+	if (bad > 1) {
+		char	*tmp;
+
+		xasprintf(&tmp, "%s (and %d more)", *cause, bad - 1);
+		free(*cause);
+		*cause = tmp;
+	}
+	return (bad ? -1 : 0);
+}
+
+/* path without its extension; malloc'd. */
+static char *
+import_stem(const char *path)
+{
+	char		*s = xstrdup(path), *dot, *slash;
+
+	dot = strrchr(s, '.');
+	slash = strrchr(s, '/');
+	if (dot != NULL && (slash == NULL || dot > slash + 1))
+		*dot = '\0';
+	return (s);
+}
+
+/*
+ * The mask of a picture in the masks directory: the same path relative to
+ * the directory it was found under, or the same base name, with the
+ * extension .png.  NULL if there is none.
+ */
+char *
+import_mask_path(const char *masks, const struct import_item *it)
+{
+	struct stat	 sb;
+	const char	*base;
+	char		*stem, *try;
+
+	stem = import_stem(it->path);
+	if (it->rootlen != 0) {
+		xasprintf(&try, "%s/%s.png", masks, stem + it->rootlen);
+		if (stat(try, &sb) == 0 && S_ISREG(sb.st_mode)) {
+			free(stem);
+			return (try);
+		}
+		free(try);
+	}
+	base = strrchr(stem, '/');
+	base = base == NULL ? stem : base + 1;
+	xasprintf(&try, "%s/%s.png", masks, base);
+	free(stem);
+	if (stat(try, &sb) == 0 && S_ISREG(sb.st_mode))
+		return (try);
+	free(try);
+	return (NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* One file. */
+
+static void
+import_scene_free(struct import_scene *sc)
+{
+	int	 i;
+
+	free(sc->buf);
+	image_free(&sc->img);
+	free(sc->mask);
+	if (sc->jpeg != NULL) {
+		for (i = 0; i < sc->ntiles; i++)
+			free(sc->jpeg[i]);
+	}
+	free(sc->jpeg);
+	free(sc->jpeg_len);
+	free(sc->lossless);
+	free(sc->r);
+}
+
+/* Read the scene's mask and check it fits the picture as shown. */
+static int
+import_scene_mask(struct import_scene *sc, const char *mask_path,
+    const struct classes *cl, uint64_t max_pixels, char **cause)
+{
+	int	 w, h;
+	char	*why = NULL;
+
+	sc->mask = mask_read(mask_path, cl, max_pixels, &w, &h, &why);
+	if (sc->mask == NULL) {
+		set_cause(cause, "%s: its mask is refused: %s", sc->path,
+		    why);
+		free(why);
+		return (-1);
+	}
+	if (w == sc->img.w && h == sc->img.h)
+		return (0);
+	if (sc->info.orientation != 1 && w == sc->info.stored_w &&
+	    h == sc->info.stored_h) {
+		return (set_cause(cause, "%s: mask %s is %dx%d, the picture "
+		    "as stored before its EXIF orientation %d; the mask must "
+		    "match the picture as shown, %dx%d", sc->path, mask_path,
+		    w, h, sc->info.orientation, sc->img.w, sc->img.h));
+	}
+	return (set_cause(cause, "%s: mask %s is %dx%d but the picture is "
+	    "%dx%d", sc->path, mask_path, w, h, sc->img.w, sc->img.h));
+}
+
+/*
+ * Encode every tile: the ones on the MCU grid in one lossless crop call,
+ * the others from the decoded pixels.  If the crop is refused (TurboJPEG
+ * knows fewer subsamplings than libjpeg), they are re-encoded too.
+ */
+static int
+import_scene_tiles(struct import_scene *sc, int ts, char **cause)
+{
+	struct image_rect	*cr;
+	unsigned char		**cout;
+	size_t			*clen;
+	char			*why = NULL;
+	int			*ci, n = 0, i;
+
+	sc->ntiles = import_grid(sc->img.w, sc->img.h, ts, &sc->r);
+	sc->jpeg = xcalloc(sc->ntiles, sizeof *sc->jpeg);
+	sc->jpeg_len = xcalloc(sc->ntiles, sizeof *sc->jpeg_len);
+	sc->lossless = xcalloc(sc->ntiles, sizeof *sc->lossless);
+	cr = xcalloc(sc->ntiles, sizeof *cr);
+	ci = xcalloc(sc->ntiles, sizeof *ci);
+	cout = xcalloc(sc->ntiles, sizeof *cout);
+	clen = xcalloc(sc->ntiles, sizeof *clen);
+	for (i = 0; i < sc->ntiles; i++) {
+		if (import_tile_lossless(&sc->info, &sc->r[i])) {
+			cr[n] = sc->r[i];
+			ci[n++] = i;
+		}
+	}
+	if (image_crop_jpeg(sc->path, sc->buf, sc->len, cr, n, cout, clen,
+	    &why) == 0) {
+		for (i = 0; i < n; i++) {
+			sc->jpeg[ci[i]] = cout[i];
+			sc->jpeg_len[ci[i]] = clen[i];
+			sc->lossless[ci[i]] = 1;
+		}
+	} else {
+		log_debug(LOG_IMPORT, "re-encoding instead: %s", why);
+		free(why);
+	}
+	free(cr);
+	free(ci);
+	free(cout);
+	free(clen);
+
+	for (i = 0; i < sc->ntiles; i++) {
+		if (sc->jpeg[i] != NULL)
+			continue;
+		if (image_encode_jpeg(&sc->img, sc->r[i].x, sc->r[i].y,
+		    sc->r[i].w, sc->r[i].h, IMPORT_QUALITY, &sc->jpeg[i],
+		    &sc->jpeg_len[i], &why) != 0) {
+			set_cause(cause, "%s: %s", sc->path, why);
+			free(why);
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+/*
+ * The region of the scene's mask under tile i, or NULL when the scene has
+ * no mask or nothing in that region is labelled.  malloc'd.
+ */
+static uint8_t *
+import_tile_mask(const struct import_scene *sc, int i)
+{
+	const struct image_rect	*r = &sc->r[i];
+	uint8_t			*m;
+	int			 y, x, any = 0;
+
+	if (sc->mask == NULL)
+		return (NULL);
+	m = xmalloc((size_t)r->w * r->h);
+	for (y = 0; y < r->h; y++) {
+		memcpy(m + (size_t)y * r->w, sc->mask +
+		    (size_t)(r->y + y) * sc->img.w + r->x, r->w);
+		for (x = 0; x < r->w && !any; x++)
+			any = (m[(size_t)y * r->w + x] != MASK_VOID);
+	}
+	if (!any) {
+		free(m);
+		return (NULL);
+	}
+	return (m);
+}
+
+/* Store the scene, its tiles and their labels in one transaction. */
+static int
+import_scene_store(struct store *st, struct import_scene *sc,
+    const char *author, struct import_stats *is, char **cause)
+{
+	struct tile	 t;
+	char		 real[PATH_MAX];
+	const char	*path;
+	uint8_t		*m;
+	int64_t		 sid;
+	int		 i, tiles = 0, lossless = 0, dup = 0, labelled = 0;
+
+	path = realpath(sc->path, real) != NULL ? real : sc->path;
+	if (store_begin(st, cause) != 0)
+		return (-1);
+	sid = store_source_add(st, path, sc->img.w, sc->img.h, sc->hash,
+	    cause);
+	if (sid <= 0)
+		goto fail;
+	for (i = 0; i < sc->ntiles; i++) {
+		memset(&t, 0, sizeof t);
+		t.source_id = sid;
+		t.x = sc->r[i].x;
+		t.y = sc->r[i].y;
+		t.w = sc->r[i].w;
+		t.h = sc->r[i].h;
+		t.jpeg = sc->jpeg[i];
+		t.jpeg_len = sc->jpeg_len[i];
+		if (store_tile_add(st, &t, cause) != 0)
+			goto fail;
+		if (t.id == 0) {
+			dup++;
+			continue;
+		}
+		tiles++;
+		lossless += sc->lossless[i];
+		if ((m = import_tile_mask(sc, i)) == NULL)
+			continue;
+		if (store_label_put(st, t.id, m, (size_t)t.w * t.h, author,
+		    "import", cause) != 0) {
+			free(m);
+			goto fail;
+		}
+		free(m);
+		if (store_tile_set_state(st, t.id, TILE_DONE, author,
+		    cause) != 0)
+			goto fail;
+		labelled++;
+	}
+	if (store_commit(st, cause) != 0)
+		goto fail;
+	is->tiles += tiles;
+	is->lossless += lossless;
+	is->duplicate += dup;
+	is->labelled += labelled;
+	return (0);
+
+fail:
+	store_rollback(st);
+	return (-1);
+}
+
+/*
+ * Import one picture file, and its mask when mask_path is not NULL (cl:
+ * the project's classes).  Returns 0 if imported or already in the
+ * project, -1 with a cause naming the file otherwise; then nothing of it
+ * is in the project.
+ */
+int
+import_file(struct store *st, const char *path, const char *mask_path,
+    const struct classes *cl, const struct import_opts *io,
+    struct import_stats *is, char **cause)
+{
+	struct import_scene	 sc;
+	int64_t			 sid;
+	int			 ts, rc = -1;
+
+	memset(&sc, 0, sizeof sc);
+	sc.path = path;
+	if ((sc.buf = read_file(path, &sc.len, IMPORT_MAX_FILE,
+	    cause)) == NULL)
+		return (-1);
+	sha256_hex(sc.buf, sc.len, sc.hash);
+	if ((sid = store_source_by_hash(st, sc.hash)) > 0) {
+		log_debug(LOG_IMPORT, "%s: already source %jd", path,
+		    (intmax_t)sid);
+		is->known++;
+		rc = 0;
+		goto out;
+	}
+	if (image_decode(path, sc.buf, sc.len, io->max_pixels, &sc.img,
+	    &sc.info, cause) != 0)
+		goto out;
+	if (mask_path != NULL && import_scene_mask(&sc, mask_path, cl,
+	    io->max_pixels, cause) != 0)
+		goto out;
+	if ((ts = store_tile_size(st)) < 1)
+		ts = 256;
+	if (import_scene_tiles(&sc, ts, cause) != 0)
+		goto out;
+	if (import_scene_store(st, &sc, user_name(io->user), is, cause) != 0)
+		goto out;
+	is->files++;
+	if (mask_path != NULL)
+		is->masks++;
+	log_debug(LOG_IMPORT, "%s: %dx%d, %d tiles", path, sc.img.w,
+	    sc.img.h, sc.ntiles);
+	rc = 0;
+out:
+	import_scene_free(&sc);
+	return (rc);
+}

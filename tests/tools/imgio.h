@@ -1,0 +1,18 @@
+/*
+ * Image files for the test and benchmark programs: JPEG and PNG in, PPM
+ * in and out.  Not part of s4lab itself (src/ has its own image code);
+ * these only need to be small and to say what went wrong.
+ */
+#ifndef S4LAB_IMGIO_H
+#define S4LAB_IMGIO_H
+
+#include <stdint.h>
+
+/* Decode a JPEG or PNG file to w x h RGB; NULL and *cause on failure. */
+uint8_t		*imgio_load(const char *, int *, int *, char **);
+/* Read and write binary PPM (P6, maxval 255). */
+uint8_t		*imgio_read_ppm(const char *, int *, int *, char **);
+int		 imgio_write_ppm(const char *, const uint8_t *, int, int,
+		     char **);
+
+#endif /* S4LAB_IMGIO_H */
