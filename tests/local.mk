@@ -119,6 +119,25 @@ bench: $(noinst_PROGRAMS) src/s4lab
 	    $(SHELL) $(srcdir)/tests/bench/run.sh
 .PHONY: bench
 
+# jobs, trainer, ranking.
+check_PROGRAMS += \
+	tests/unit/test_jobs \
+	tests/e2e/mkproject \
+	$(NULL)
+tests_unit_test_jobs_SOURCES = tests/unit/test_jobs.c tests/unit/synth.c \
+	tests/unit/synth.h
+tests_unit_test_jobs_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_jobs_LDADD = $(TEST_LDADD)
+tests_e2e_mkproject_SOURCES = tests/e2e/mkproject.c tests/unit/synth.c \
+	tests/unit/synth.h
+tests_e2e_mkproject_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/tests/unit
+tests_e2e_mkproject_LDADD = $(LDADD_ALL)
+
+TESTS += \
+	tests/unit/test_jobs \
+	tests/e2e/trainer-faults.sh \
+	$(NULL)
+
 # ui/ renderers: frame time beside img2sixel and chafa.
 noinst_PROGRAMS += tests/bench/bench_frame
 tests_bench_bench_frame_SOURCES = tests/bench/bench_frame.c \
