@@ -175,6 +175,7 @@ void		 st_free(struct st_file *);
 #define NET_PERTURB_SPDROP	2	/* spatial (channel-wise) dropout */
 #define NET_PERTURB_CUTOUT	3	/* zero a random rectangle */
 #define NET_NPERTURB		4
+#define NET_PERTURB_NONE	(-1)	/* identity: for tests and ablations */
 
 struct net_config {
 	int		 classes;	/* output classes */
@@ -185,6 +186,8 @@ struct net_config {
 	int		 tile;		/* input side in pixels (256) */
 	int		 threads;
 	uint64_t	 seed;
+	int		 augment;	/* flips, rotations, jitter (1) */
+	float		 clip;		/* gradient norm limit, 0 none (5) */
 };
 
 struct net;
@@ -195,16 +198,28 @@ void		 net_config_default(struct net_config *, int classes);
 struct net	*net_new(const struct net_config *);
 void		 net_free(struct net *);
 const struct net_config *net_config(const struct net *);
-/* Weights in and out, by the twin's tensor names; load checks shapes. */
+/* Weights in and out, by the twin's tensor names; load checks shapes and
+ * gives the other settings their defaults. */
 int		 net_load(struct net **, const char *, char **);
 int		 net_save(const struct net *, const char *, char **);
+
+/* Weights into an existing network of the same shape (classes, width,
+ * depth, aux, tile), keeping its other settings. */
+int		 net_read_weights(struct net *, const char *, char **);
+/* The tensors in the twin's order: count and names. */
+int		 net_nparams(const struct net *);
+const char	*net_param_name(const struct net *, int);
+/* A parameter by its name, or its gradient after the last training step
+ * when grad is set (NULL for BN running statistics); NULL if unknown. */
+const struct tensor *net_tensor(const struct net *, const char *, int);
 
 /*
  * Inference on n tiles: rgb is n * 3 * tile * tile bytes, HWC order per
  * tile (as decoded JPEG).  prob_main gets n * classes * tile * tile
  * softmax probabilities; prob_aux (NULL to skip) n * aux * classes *
- * tile * tile; disagreement[i] (NULL to skip) is the mean over pixels and
- * auxiliary decoders of the squared difference of softmaxes.
+ * tile * tile (tile-major: tile i, then aux k); disagreement[i] (NULL
+ * to skip) is the mean over auxiliary decoders, pixels and classes of the
+ * squared difference of softmaxes (the consistency loss at inference).
  */
 void		 net_infer(struct net *, const uint8_t *rgb, int n,
 		     float *prob_main, float *prob_aux, float *disagreement);
@@ -213,6 +228,8 @@ void		 net_infer(struct net *, const uint8_t *rgb, int n,
  * One CCT training step: nl labelled tiles (rgb, masks of tile*tile bytes
  * with 255 ignored) and nu unlabelled tiles; w_cons weights the
  * consistency loss.  Returns the supervised and consistency losses.
+ * When cfg->augment is set, each tile is flipped or rotated (mask too) and
+ * its brightness and contrast jittered first.  Increments adam->t.
  */
 struct net_losses {
 	float		 sup;

@@ -4,6 +4,12 @@
  */
 CMD(demo)
 CMD(version)
+CMD(train)
+CMD(trainer)
+CMD(jobs)
+CMD(predict)
+CMD(queue)
+CMD(models)
 CMD(init)
 CMD(import)
 CMD(stats)

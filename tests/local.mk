@@ -119,6 +119,25 @@ bench: $(noinst_PROGRAMS) src/s4lab
 	    $(SHELL) $(srcdir)/tests/bench/run.sh
 .PHONY: bench
 
+# jobs, trainer, ranking.
+check_PROGRAMS += \
+	tests/unit/test_jobs \
+	tests/e2e/mkproject \
+	$(NULL)
+tests_unit_test_jobs_SOURCES = tests/unit/test_jobs.c tests/unit/synth.c \
+	tests/unit/synth.h
+tests_unit_test_jobs_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_jobs_LDADD = $(TEST_LDADD)
+tests_e2e_mkproject_SOURCES = tests/e2e/mkproject.c tests/unit/synth.c \
+	tests/unit/synth.h
+tests_e2e_mkproject_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/tests/unit
+tests_e2e_mkproject_LDADD = $(LDADD_ALL)
+
+TESTS += \
+	tests/unit/test_jobs \
+	tests/e2e/trainer-faults.sh \
+	$(NULL)
+
 # ui/ renderers: frame time beside img2sixel and chafa.
 noinst_PROGRAMS += tests/bench/bench_frame
 tests_bench_bench_frame_SOURCES = tests/bench/bench_frame.c \
@@ -143,3 +162,35 @@ TESTS += \
 	tests/e2e/tui-tmux.sh \
 	$(NULL)
 EXTRA_DIST += tests/e2e/tui-expect.py
+# The network (model/net.c, model/safetensors.c): unit tests, the C side
+# of the PyTorch parity test, the benchmark and the learning measurement.
+check_PROGRAMS += \
+	tests/unit/test_safetensors \
+	tests/unit/test_net \
+	tests/tools/netinfer \
+	$(NULL)
+TESTS += \
+	tests/unit/test_safetensors \
+	tests/unit/test_net \
+	tests/e2e/torch-parity.sh \
+	$(NULL)
+noinst_PROGRAMS += \
+	tests/bench/bench_net \
+	tests/tools/learn \
+	$(NULL)
+TILES_SOURCES = tests/tools/tiles.c tests/tools/tiles.h
+tests_unit_test_safetensors_SOURCES = tests/unit/test_safetensors.c
+tests_unit_test_safetensors_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_safetensors_LDADD = $(TEST_LDADD)
+tests_unit_test_net_SOURCES = tests/unit/test_net.c $(TILES_SOURCES)
+tests_unit_test_net_CFLAGS = $(TEST_CFLAGS) -I$(srcdir)/tests/tools
+tests_unit_test_net_LDADD = $(TEST_LDADD)
+tests_tools_netinfer_SOURCES = tests/tools/netinfer.c $(TILES_SOURCES)
+tests_tools_netinfer_CFLAGS = $(AM_CFLAGS) -I$(srcdir)/tests/tools
+tests_tools_netinfer_LDADD = $(LDADD_ALL)
+tests_bench_bench_net_SOURCES = tests/bench/bench_net.c $(TILES_SOURCES)
+tests_bench_bench_net_CFLAGS = $(AM_CFLAGS) -I$(srcdir)/tests/tools
+tests_bench_bench_net_LDADD = $(LDADD_ALL)
+tests_tools_learn_SOURCES = tests/tools/learn.c $(TILES_SOURCES)
+tests_tools_learn_CFLAGS = $(AM_CFLAGS) -I$(srcdir)/tests/tools
+tests_tools_learn_LDADD = $(LDADD_ALL)
