@@ -16,12 +16,12 @@ check_PROGRAMS += \
 	tests/unit/test_store \
 	tests/unit/test_classes \
 	tests/unit/test_json \
-	tests/unit/test_image \
-	tests/unit/test_maskio \
-	tests/unit/test_export \
 	tests/tools/tuitool \
 	tests/unit/test_tui_layout \
 	tests/unit/test_layers \
+	tests/unit/test_image \
+	tests/unit/test_maskio \
+	tests/unit/test_export \
 	$(NULL)
 tests_unit_test_util_SOURCES = tests/unit/test_util.c
 tests_unit_test_util_CFLAGS = $(TEST_CFLAGS)
@@ -91,10 +91,10 @@ TESTS += \
 	tests/unit/test_store \
 	tests/unit/test_classes \
 	tests/unit/test_json \
+	tests/unit/test_layers \
 	tests/unit/test_image \
 	tests/unit/test_maskio \
 	tests/unit/test_export \
-	tests/unit/test_layers \
 	$(NULL)
 
 EXTRA_DIST += tests/data tests/e2e tests/bench
