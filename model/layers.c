@@ -558,10 +558,12 @@ concat_backward(struct tensor *da, struct tensor *db,
 	for (n = 0; n < N; n++) {
 		g = dout->data + n * (na + nb);
 		if (da != NULL) {
+			#pragma omp simd
 			for (i = 0; i < na; i++)
 				da->data[n * na + i] += g[i];
 		}
 		if (db != NULL) {
+			#pragma omp simd
 			for (i = 0; i < nb; i++)
 				db->data[n * nb + i] += g[na + i];
 		}
