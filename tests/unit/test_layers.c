@@ -246,7 +246,8 @@ conv_compare_with_reference(void)
 		    N, C, H, W, K, max_rel_diff(o1, o2));
 		assert_true(max_rel_diff(o1, o2) < 1e-5);
 
-		g1[0] = tensor_new4(N, C, H, W); g2[0] = tensor_new4(N, C, H, W);
+		g1[0] = tensor_new4(N, C, H, W);
+		g2[0] = tensor_new4(N, C, H, W);
 		g1[1] = tensor_new4(K, C, ks, ks);
 		g2[1] = tensor_new4(K, C, ks, ks);
 		g1[2] = tensor_new(1, bs); g2[2] = tensor_new(1, bs);
