@@ -4,8 +4,9 @@
  * given; the caller zeroes them.
  *
  * Legend: N batch, C channels (K output channels or classes), H W
- * spatial, P = H*W pixels of one plane.  Reductions are done in double
- * so that results do not depend on the number of threads.
+ * spatial, P = H*W pixels of one plane.  Every sum runs in a fixed order
+ * (per channel, or per image and then image by image), so results do not
+ * depend on the number of threads; long sums add float runs in double.
  */
 #include <assert.h>
 #include <math.h>
