@@ -792,6 +792,21 @@ adam_step(struct adam *a, struct tensor *param, const struct tensor *grad,
 	}
 }
 
+/* Warm-up then cosine decay of the learning rate: step 0 of a warm-up
+ * already moves (lr / warmup), and the last step is not quite zero. */
+float
+lr_cosine(float lr, int step, int total, int warmup)
+{
+	double	t;
+
+	if (step < warmup)
+		return (lr * (float)(step + 1) / (float)warmup);
+	if (total <= warmup || step >= total)
+		return (total <= warmup ? lr : 0);
+	t = (double)(step - warmup) / (double)(total - warmup);
+	return ((float)(0.5 * lr * (1.0 + cos(M_PI * t))));
+}
+
 /* Scale the n gradients so that their joint L2 norm is at most max (as
  * torch.nn.utils.clip_grad_norm_); returns the norm before. */
 float

@@ -851,6 +851,20 @@ adam_minimises_a_quadratic(void **state)
 	tensor_free(p); tensor_free(g); tensor_free(m); tensor_free(v);
 }
 
+/* Warm-up rises linearly, the cosine halves at mid-course, ends at 0. */
+static void
+lr_cosine_warms_up_and_decays(void **state)
+{
+	assert_float_equal(lr_cosine(1, 0, 110, 10), 0.1f, 1e-6);
+	assert_float_equal(lr_cosine(1, 9, 110, 10), 1, 1e-6);
+	assert_float_equal(lr_cosine(1, 10, 110, 10), 1, 1e-6);
+	assert_float_equal(lr_cosine(1, 60, 110, 10), 0.5f, 1e-6);
+	assert_true(lr_cosine(1, 109, 110, 10) < 1e-3f);
+	assert_float_equal(lr_cosine(1, 110, 110, 10), 0, 0);
+	assert_float_equal(lr_cosine(2, 5, 100, 0), 2 * 0.5 * (1 + cos(M_PI *
+	    0.05)), 1e-6);
+}
+
 static void
 clip_grad_norm_scales_to_max(void **state)
 {
@@ -950,6 +964,7 @@ main(void)
 		cmocka_unit_test(consistency_forward_known_value),
 		cmocka_unit_test(adam_first_step_is_exact),
 		cmocka_unit_test(adam_minimises_a_quadratic),
+		cmocka_unit_test(lr_cosine_warms_up_and_decays),
 		cmocka_unit_test(clip_grad_norm_scales_to_max),
 	};
 
