@@ -263,6 +263,10 @@ main(int argc, char **argv)
 	omp_set_num_threads(threads);
 #endif
 
+	printf("# batch %d, %d threads, best of %d, %s time: conv C K H "
+	    "fwd bwd GFLOP/s%s; net ms per forward pass\n", N, threads,
+	    bench_reps, bench_clock == CLOCK_MONOTONIC ? "wall" : "CPU",
+	    ref ? " (then im2col+sgemm)" : "");
 	for (i = 0; convs && i < BENCH_NCONV; i++) {
 		const int *s = bench_convs[i];
 
