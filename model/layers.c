@@ -77,7 +77,7 @@ bn_state_init(struct bn_state *st, int C)
  */
 #define BN_RUN	256
 
-/* sum x[p] and sum (x[p] - m)^2. */
+/* sum (x[p] - m) and sum (x[p] - m)^2. */
 static void
 bn_sums(const float *x, int P, float m, double *s1, double *s2)
 {
@@ -90,7 +90,7 @@ bn_sums(const float *x, int P, float m, double *s1, double *s2)
 		#pragma omp simd reduction(+:a, b)
 		for (q = p; q < e; q++) {
 			d = x[q] - m;
-			a += x[q];
+			a += d;
 			b += d * d;
 		}
 		*s1 += a;
@@ -119,9 +119,9 @@ bn_grad_sums(const float *g, const float *x, int P, float m, double *s1,
 	}
 }
 
-/* Mean and biased variance of channel c of inp (N,C,P).  The squares are
+/* Mean and biased variance of channel c of inp (N,C,P).  Both sums are
  * taken about a first guess (the first value), then corrected, so that a
- * large mean does not swamp the variance. */
+ * large mean does not swamp them in float. */
 static void
 bn_stats(const struct tensor *inp, int c, double *mean, double *var)
 {
@@ -137,8 +137,8 @@ bn_stats(const struct tensor *inp, int c, double *mean, double *var)
 	for (n = 0; n < N; n++)
 		bn_sums(inp->data + ((size_t)n * C + c) * P, P, shift, &s,
 		    &ss);
-	*mean = s / cnt;
-	d = *mean - shift;
+	d = s / cnt;
+	*mean = shift + d;
 	*var = ss / cnt - d * d;
 	if (*var < 0)
 		*var = 0;
