@@ -1,35 +1,35 @@
 /*
- * Direct 3x3 convolution kernels for CPUs with AVX-512.
+ * Direct 3x3 convolution kernels for CPUs with AVX-512 or AVX2.
  *
  * The network's costly layers are 3x3 convolutions with few channels (16
  * to 64) on large planes, where im2col turns the work into thin matrix
- * products that sgemm runs poorly.  Here the image stays NCHW: a zero
- * border is added once (so the kernels never test bounds) and each kernel
- * slides 16-wide vectors along a row.
+ * products that sgemm runs poorly.  Here the image stays NCHW and each
+ * kernel slides vectors along a row.  Each thread copies the rows it
+ * works on into a small buffer with a border of zeros, so the kernels
+ * never test bounds and the copy is still in cache when they run.
  *
- * - Forward: a strip of up to 64 pixels of one output row for 4 output
- *   channels lives in 16 registers; every input vector loaded serves the 4
- *   channels and every broadcast weight the 4 vectors.
+ * - Forward: a strip of 4 vectors of one output row (2 with AVX2) for 4
+ *   output channels lives in registers; every input vector loaded serves
+ *   the 4 channels and every broadcast weight all the strip's vectors.
  * - dinp is the same kernel run on the padded dout with the weights
  *   transposed and turned by 180 degrees, adding into dinp.
  * - dweight sums dout * shifted input over pixels: for one input channel
- *   and two output channels, 18 accumulators (9 taps) run along the rows
- *   of a block that stays in cache; each block's sums go to the thread's
- *   own buffer, and the buffers are added in thread order at the end.
+ *   and three output channels (one with AVX2), 9 accumulators per channel
+ *   run along the rows of a block that stays in cache; each block's sums
+ *   go to the thread's own buffer, added in thread order at the end.
  *
  * Every output element is computed by one thread in a fixed order, so the
  * results depend at most on the number of threads (dweight only).  Rows
- * whose width is not a multiple of 16 end in a masked vector.  Without
- * AVX-512 (checked at run time) these functions decline and conv.c's
- * im2col kernels do the work; the rest of the build needs no -march.
+ * whose width is not a multiple of the vector end in a masked one.  The
+ * kernels are written once (conv-kernel.h) and built for each instruction
+ * set with target attributes, chosen at run time; without AVX2 these
+ * functions decline and conv.c's im2col kernels do the work.  The build
+ * needs no -march.
  */
 #include <assert.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #include "model.h"
 #include "model-int.h"
@@ -37,323 +37,249 @@
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 
-#define CD_TARGET	__attribute__((target("avx512f,avx2,fma")))
-#define CD_INLINE	static inline __attribute__((always_inline)) CD_TARGET
 #define CD_KB		4	/* output channels per forward strip */
-#define CD_XB		4	/* vectors of 16 per forward strip */
 #define CD_BLOCK	(512 * 1024)	/* bytes of dout per dweight block */
 
-/* A plane with a border of one zero on each side. */
+/*
+ * Rows [y0 - 1, y1 + 1) of one image, every channel, with a border of
+ * zeros: (C, rows, Wp).  A row's zero on the left sits at CD_OFF, so that
+ * pixel 0 of the image starts a cache line and the middle tap's loads
+ * never straddle two.
+ */
+#define CD_OFF		15
 struct cd_pad {
-	float	*data;		/* (N, C, H + 2, W + 2) */
-	int	 N, C, H, W;
-	int	 Wp;		/* W + 2 */
-	size_t	 plane;		/* (H + 2) * Wp */
+	float	*data;
+	int	 C, rows, W;
+	int	 Wp;		/* W + 2 + CD_OFF, rounded up to 16 */
+	size_t	 plane;		/* rows * Wp */
 };
 
-/* Copy t (N,C,H,W) into a zero-bordered buffer. */
-static void
-cd_pad_new(struct cd_pad *pd, const struct tensor *t)
-{
-	int	 i, y, NC;
-
-	pd->N = t->shape[0]; pd->C = t->shape[1];
-	pd->H = t->shape[2]; pd->W = t->shape[3];
-	pd->Wp = pd->W + 2;
-	pd->plane = (size_t)(pd->H + 2) * pd->Wp;
-	NC = pd->N * pd->C;
-	/* Over-allocate a vector so masked tails never leave the block. */
-	pd->data = model_alloc((NC * pd->plane + 32) * sizeof (float));
-
-	#pragma omp parallel for private(y)
-	for (i = 0; i < NC; i++) {
-		float		*d = pd->data + i * pd->plane;
-		const float	*s = t->data + (size_t)i * pd->H * pd->W;
-
-		memset(d, 0, pd->Wp * sizeof *d);
-		for (y = 0; y < pd->H; y++) {
-			float *r = d + (size_t)(y + 1) * pd->Wp;
-
-			r[0] = 0;
-			memcpy(r + 1, s + (size_t)y * pd->W,
-			    pd->W * sizeof *r);
-			r[pd->W + 1] = 0;
-		}
-		memset(d + (size_t)(pd->H + 1) * pd->Wp, 0,
-		    pd->Wp * sizeof *d);
-	}
-	memset(pd->data + NC * pd->plane, 0, 32 * sizeof (float));
-}
-
-/* The mask of the j-th of nv vectors when the strip holds n pixels. */
-CD_INLINE __mmask16
-cd_mask(int j, int n)
-{
-	int	left = n - 16 * j;
-
-	return (left >= 16 ? (__mmask16)0xffff :
-	    (__mmask16)((1u << left) - 1));
-}
-
-/*
- * One strip: out[kb] (CD_KB row pointers at the strip's first pixel)
- * = (add ? out : bias) + sum over c, taps of w * in.  in points at the
- * padded input's channel 0, the row and column of the strip's top-left
- * tap; w is (C, 9, CD_KB).  XB vectors, n pixels.
- */
-CD_INLINE void
-cd_strip(float *const *out, const float *in, size_t plane, int Wp,
-    const float *w, int C, const float *bias, int add, int n, const int XB)
-{
-	__m512		 acc[CD_KB][CD_XB], v[CD_XB], wv;
-	__mmask16	 m[CD_XB];
-	const float	*ic, *r, *wc;
-	int		 c, t, j, kb;
-
-	for (j = 0; j < XB; j++)
-		m[j] = cd_mask(j, n);
-	for (kb = 0; kb < CD_KB; kb++) {
-		for (j = 0; j < XB; j++) {
-			acc[kb][j] = add ?
-			    _mm512_maskz_loadu_ps(m[j], out[kb] + 16 * j) :
-			    _mm512_set1_ps(bias[kb]);
-		}
-	}
-
-	for (c = 0; c < C; c++) {
-		ic = in + c * plane;
-		wc = w + (size_t)c * 9 * CD_KB;
-		for (t = 0; t < 9; t++) {
-			r = ic + (t / 3) * Wp + t % 3;
-			for (j = 0; j < XB; j++)
-				v[j] = _mm512_maskz_loadu_ps(m[j], r + 16 * j);
-			for (kb = 0; kb < CD_KB; kb++) {
-				wv = _mm512_set1_ps(wc[t * CD_KB + kb]);
-				for (j = 0; j < XB; j++)
-					acc[kb][j] = _mm512_fmadd_ps(wv, v[j],
-					    acc[kb][j]);
-			}
-		}
-	}
-
-	for (kb = 0; kb < CD_KB; kb++)
-		for (j = 0; j < XB; j++)
-			_mm512_mask_storeu_ps(out[kb] + 16 * j, m[j],
-			    acc[kb][j]);
-}
-
-/* The strip at each width, so that the compiler keeps it in registers. */
-static CD_TARGET void
-cd_strip1(float *const *o, const float *i, size_t p, int Wp, const float *w,
-    int C, const float *b, int add, int n)
-{
-	cd_strip(o, i, p, Wp, w, C, b, add, n, 1);
-}
-
-static CD_TARGET void
-cd_strip2(float *const *o, const float *i, size_t p, int Wp, const float *w,
-    int C, const float *b, int add, int n)
-{
-	cd_strip(o, i, p, Wp, w, C, b, add, n, 2);
-}
-
-static CD_TARGET void
-cd_strip3(float *const *o, const float *i, size_t p, int Wp, const float *w,
-    int C, const float *b, int add, int n)
-{
-	cd_strip(o, i, p, Wp, w, C, b, add, n, 3);
-}
-
-static CD_TARGET void
-cd_strip4(float *const *o, const float *i, size_t p, int Wp, const float *w,
-    int C, const float *b, int add, int n)
-{
-	cd_strip(o, i, p, Wp, w, C, b, add, n, 4);
-}
-
-/*
- * out (N,K,H,W) = (add ? out : bias) + conv3x3(in), with in padded (N,C)
- * and wr the weights as (ceil(K/4), C, 9, 4), zero past K.  bias is
- * ceil(K/4)*4 floats, NULL when adding.
- */
-static void
-cd_run(struct tensor *out, const struct cd_pad *in, const float *wr,
-    const float *bias, int add)
-{
-	int	 N, K, H, W, C, KB, task, ntask;
-	size_t	 wblock;
-
-	N = out->shape[0]; K = out->shape[1];
-	H = out->shape[2]; W = out->shape[3];
-	C = in->C;
-	KB = (K + CD_KB - 1) / CD_KB;
-	ntask = N * KB * H;
-	wblock = (size_t)C * 9 * CD_KB;
-
-	/* One task: one output row of CD_KB channels of one image. */
-	#pragma omp parallel for
-	for (task = 0; task < ntask; task++) {
-		float		 scratch[CD_KB][CD_XB * 16];
-		int		 n, kb, y, x0, i, nv, len;
-		float		*o[CD_KB];
-		const float	*ip, *b;
-
-		y = task % H;
-		kb = (task / H) % KB;
-		n = task / (H * KB);
-		memset(scratch, 0, sizeof scratch);
-		b = bias != NULL ? bias + kb * CD_KB : NULL;
-		ip = in->data + (size_t)n * C * in->plane +
-		    (size_t)y * in->Wp;
-		for (x0 = 0; x0 < W; x0 += CD_XB * 16) {
-			len = W - x0 < CD_XB * 16 ? W - x0 : CD_XB * 16;
-			nv = (len + 15) / 16;
-			for (i = 0; i < CD_KB; i++) {
-				int k = kb * CD_KB + i;
-
-				o[i] = k < K ? out->data + (((size_t)n * K +
-				    k) * H + y) * W + x0 : scratch[i];
-			}
-			switch (nv) {
-			case 1:
-				cd_strip1(o, ip + x0, in->plane, in->Wp,
-				    wr + kb * wblock, C, b,
-				    add, len);
-				break;
-			case 2:
-				cd_strip2(o, ip + x0, in->plane, in->Wp,
-				    wr + kb * wblock, C, b,
-				    add, len);
-				break;
-			case 3:
-				cd_strip3(o, ip + x0, in->plane, in->Wp,
-				    wr + kb * wblock, C, b,
-				    add, len);
-				break;
-			default:
-				cd_strip4(o, ip + x0, in->plane, in->Wp,
-				    wr + kb * wblock, C, b,
-				    add, len);
-				break;
-			}
-		}
-	}
-}
-
-/*
- * dweight of one block of rows [y0, y1) of image n: for every input
- * channel c and pair of output channels, 18 vector sums of dout * the
- * shifted input, reduced into acc (K, C, 9).
- */
-static CD_TARGET void
-cd_dweight_block(float *acc, const struct cd_pad *in, const float *dout,
-    int K, int n, int y0, int y1)
-{
-	__m512		 s0[9], s1[9], g0, g1, v;
-	__mmask16	 m;
-	const float	*ir, *gr0, *gr1;
-	int		 C, H, W, c, k, t, y, x;
-
-	C = in->C; H = in->H; W = in->W;
-	for (c = 0; c < C; c++) {
-		for (k = 0; k < K; k += 2) {
-			for (t = 0; t < 9; t++)
-				s0[t] = s1[t] = _mm512_setzero_ps();
-			for (y = y0; y < y1; y++) {
-				ir = in->data + ((size_t)n * C + c) *
-				    in->plane + (size_t)y * in->Wp;
-				gr0 = dout + (((size_t)n * K + k) * H + y) * W;
-				gr1 = k + 1 < K ? gr0 + (size_t)H * W : gr0;
-				for (x = 0; x < W; x += 16) {
-					m = W - x >= 16 ? (__mmask16)0xffff :
-					    (__mmask16)((1u << (W - x)) - 1);
-					g0 = _mm512_maskz_loadu_ps(m, gr0 + x);
-					g1 = _mm512_maskz_loadu_ps(m, gr1 + x);
-					for (t = 0; t < 9; t++) {
-						v = _mm512_maskz_loadu_ps(m,
-						    ir + (t / 3) * in->Wp +
-						    t % 3 + x);
-						s0[t] = _mm512_fmadd_ps(g0, v,
-						    s0[t]);
-						s1[t] = _mm512_fmadd_ps(g1, v,
-						    s1[t]);
-					}
-				}
-			}
-			for (t = 0; t < 9; t++) {
-				acc[((size_t)k * C + c) * 9 + t] +=
-				    _mm512_reduce_add_ps(s0[t]);
-				if (k + 1 < K)
-					acc[((size_t)(k + 1) * C + c) * 9 +
-					    t] += _mm512_reduce_add_ps(s1[t]);
-			}
-		}
-	}
-}
-
-/* dweight (K,C,3,3) += sum over images and pixels, split into blocks of
- * rows that threads take in a fixed order. */
-static void
-cd_dweight(struct tensor *dweight, const struct cd_pad *in,
-    const struct tensor *dout)
-{
-	int	 N, K, H, W, C, rows, nby, nblock, nthread, i;
-	size_t	 nw;
-	float	*acc;
-
-	N = dout->shape[0]; K = dout->shape[1];
-	H = dout->shape[2]; W = dout->shape[3];
-	C = in->C;
-	nw = (size_t)K * C * 9;
-	rows = CD_BLOCK / ((size_t)K * W * sizeof (float));
-	rows = rows < 1 ? 1 : rows > H ? H : rows;
-	nby = (H + rows - 1) / rows;
-	nblock = N * nby;
-#ifdef _OPENMP
-	nthread = omp_get_max_threads();
-#else
-	nthread = 1;
-#endif
-	if (nthread > nblock)
-		nthread = nblock;
-	acc = model_alloc(nthread * nw * sizeof *acc);
-	memset(acc, 0, nthread * nw * sizeof *acc);
-
-	#pragma omp parallel for num_threads(nthread) schedule(static)
-	for (i = 0; i < nblock; i++) {
-		int	tid = 0, y0, y1;
-
-#ifdef _OPENMP
-		tid = omp_get_thread_num();
-#endif
-		y0 = (i % nby) * rows;
-		y1 = y0 + rows < H ? y0 + rows : H;
-		cd_dweight_block(acc + tid * nw, in, dout->data, K, i / nby,
-		    y0, y1);
-	}
-
-	/* Thread sums in thread order. */
-	for (i = 0; i < nthread; i++) {
-		size_t j;
-
-		for (j = 0; j < nw; j++)
-			dweight->data[j] += acc[i * nw + j];
-	}
-	free(acc);
-}
-
-/* Can this CPU run the kernels? Asked once. */
 static int
-cd_supported(void)
+cd_pad_stride(int W)
 {
-	static int	supported = -1;
+	return ((W + 2 + CD_OFF + 15) / 16 * 16);
+}
 
-	if (supported == -1) {
-		__builtin_cpu_init();
-		supported = __builtin_cpu_supports("avx512f") &&
-		    getenv("S4LAB_NO_AVX512") == NULL;
+/*
+ * The calling thread's buffer of at least n floats.  Threads keep theirs
+ * from call to call (OpenMP's threads live on), since fresh pages for a
+ * megabyte at every layer cost more than the work in them; a thread that
+ * ends frees its own.
+ */
+struct cd_buf {
+	float	*data;
+	size_t	 size;
+};
+static pthread_key_t		 cd_buf_key;
+static pthread_once_t		 cd_buf_once = PTHREAD_ONCE_INIT;
+/* The same pointer, where leak checkers look for it while the thread
+ * lives (they do not read the key's slots). */
+static _Thread_local struct cd_buf *cd_buf_mine;
+
+static void
+cd_buf_free(void *p)
+{
+	struct cd_buf	*b = p;
+
+	free(b->data);
+	free(b);
+}
+
+static void
+cd_buf_init(void)
+{
+	if (pthread_key_create(&cd_buf_key, cd_buf_free) != 0)
+		abort();
+}
+
+static float *
+cd_buffer(size_t n)
+{
+	struct cd_buf	*b;
+
+	pthread_once(&cd_buf_once, cd_buf_init);
+	b = cd_buf_mine;
+	if (b == NULL) {
+		b = model_alloc(sizeof *b);
+		b->data = NULL;
+		b->size = 0;
+		if (pthread_setspecific(cd_buf_key, b) != 0)
+			abort();
+		cd_buf_mine = b;
 	}
-	return (supported);
+	if (n > b->size) {
+		free(b->data);
+		b->data = model_alloc(n * sizeof *b->data);
+		b->size = n;
+	}
+	return (b->data);
+}
+
+/* The floats a padded block of up to nrow output rows needs. */
+static size_t
+cd_pad_size(int C, int nrow, int W)
+{
+	return ((size_t)C * (nrow + 2) * cd_pad_stride(W) + 32);
+}
+
+/* Copy rows [y0 - 1, y1 + 1) of image n of t (N,C,H,W) into pd->data,
+ * zero outside the image. */
+static void
+cd_pad_rows(struct cd_pad *pd, const struct tensor *t, int n, int y0,
+    int y1)
+{
+	int	 C, H, W, c, y;
+	float	*r;
+
+	C = t->shape[1]; H = t->shape[2]; W = t->shape[3];
+	pd->C = C; pd->W = W; pd->Wp = cd_pad_stride(W);
+	pd->rows = y1 - y0 + 2;
+	pd->plane = (size_t)pd->rows * pd->Wp;
+	for (c = 0; c < C; c++) {
+		for (y = y0 - 1; y <= y1; y++) {
+			r = pd->data + c * pd->plane + (size_t)(y - y0 + 1) *
+			    pd->Wp + CD_OFF;
+			if (y < 0 || y >= H) {
+				memset(r, 0, (W + 2) * sizeof *r);
+				continue;
+			}
+			r[0] = 0;
+			memcpy(r + 1, t->data + (((size_t)n * C + c) * H + y) *
+			    W, W * sizeof *r);
+			r[W + 1] = 0;
+		}
+	}
+	/* Masked tails may read a vector past the last row. */
+	memset(pd->data + C * pd->plane, 0, 32 * sizeof (float));
+}
+
+typedef void (*cd_strip_fn)(float *const *, const float *, size_t, int,
+    const float *, int, const float *, int, int);
+
+#define CK_PASTE2(a, b)	a ## _ ## b
+#define CK_PASTE(a, b)	CK_PASTE2(a, b)
+#define CK(name)	CK_PASTE(name, CK_ISA)
+
+/* AVX-512: 16 floats, 32 registers, mask registers. */
+#define CK_ISA		avx512
+#define CK_TARGET	__attribute__((target("avx512f,avx2,fma")))
+#define CK_INLINE	static inline __attribute__((always_inline)) CK_TARGET
+#define CK_VL		16
+#define CK_XB		4
+#define CK_DK		3
+#define CK_VEC		__m512
+#define CK_MASK		__mmask16
+#define CK_MASKN(n)	((n) >= 16 ? (__mmask16)0xffff :		\
+			    (__mmask16)((1u << (n)) - 1))
+#define CK_LOAD		_mm512_loadu_ps
+#define CK_LOADM(m, p)	_mm512_maskz_loadu_ps((m), (p))
+#define CK_STOREM(p, m, v) _mm512_mask_storeu_ps((p), (m), (v))
+#define CK_SET1		_mm512_set1_ps
+#define CK_ZERO		_mm512_setzero_ps
+#define CK_FMA		_mm512_fmadd_ps
+#define CK_HSUM		_mm512_reduce_add_ps
+#include "conv-kernel.h"
+#undef CK_ISA
+#undef CK_TARGET
+#undef CK_INLINE
+#undef CK_VL
+#undef CK_XB
+#undef CK_DK
+#undef CK_VEC
+#undef CK_MASK
+#undef CK_MASKN
+#undef CK_LOAD
+#undef CK_LOADM
+#undef CK_STOREM
+#undef CK_SET1
+#undef CK_ZERO
+#undef CK_FMA
+#undef CK_HSUM
+
+/* AVX2: 8 floats, 16 registers, masks as vectors of all-ones lanes. */
+static const int32_t cd_avx2_lanes[16] = {
+	-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0
+};
+
+static inline __attribute__((always_inline, target("avx2,fma"))) __m256i
+cd_avx2_mask(int n)
+{
+	n = n > 8 ? 8 : n;
+	return (_mm256_loadu_si256((const __m256i *)(cd_avx2_lanes + 8 -
+	    n)));
+}
+
+static inline __attribute__((always_inline, target("avx2,fma"))) float
+cd_avx2_hsum(__m256 v)
+{
+	__m128	s;
+
+	s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+	s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+	s = _mm_add_ss(s, _mm_movehdup_ps(s));
+	return (_mm_cvtss_f32(s));
+}
+
+#define CK_ISA		avx2
+#define CK_TARGET	__attribute__((target("avx2,fma")))
+#define CK_INLINE	static inline __attribute__((always_inline)) CK_TARGET
+#define CK_VL		8
+#define CK_XB		2
+#define CK_DK		1
+#define CK_VEC		__m256
+#define CK_MASK		__m256i
+#define CK_MASKN(n)	cd_avx2_mask(n)
+#define CK_LOAD		_mm256_loadu_ps
+#define CK_LOADM(m, p)	_mm256_maskload_ps((p), (m))
+#define CK_STOREM(p, m, v) _mm256_maskstore_ps((p), (m), (v))
+#define CK_SET1		_mm256_set1_ps
+#define CK_ZERO		_mm256_setzero_ps
+#define CK_FMA		_mm256_fmadd_ps
+#define CK_HSUM		cd_avx2_hsum
+#include "conv-kernel.h"
+
+/*
+ * Which kernels this CPU runs, asked once: CONV_ISA_AVX512,
+ * CONV_ISA_AVX2 or CONV_ISA_NONE (then conv.c's).  S4LAB_CONV=avx2 or S4LAB_CONV=ref in the environment
+ * asks for less, to test or measure the others.
+ */
+static int	cd_chosen = -1;
+
+static int
+cd_isa(void)
+{
+	static int	 isa = -1;
+	const char	*env;
+
+	if (cd_chosen != -1)
+		return (cd_chosen);
+	if (isa != -1)
+		return (isa);
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx512f"))
+		isa = CONV_ISA_AVX512;
+	else if (__builtin_cpu_supports("avx2") &&
+	    __builtin_cpu_supports("fma"))
+		isa = CONV_ISA_AVX2;
+	else
+		isa = CONV_ISA_NONE;
+	env = getenv("S4LAB_CONV");
+	if (env != NULL && strcmp(env, "ref") == 0)
+		isa = CONV_ISA_NONE;
+	else if (env != NULL && strcmp(env, "avx2") == 0 && isa > CONV_ISA_AVX2)
+		isa = CONV_ISA_AVX2;
+	return (isa);
+}
+
+/* Use the kernels of level isa (CONV_ISA_*) or the best below it that
+ * this CPU runs; -1 goes back to the default.  Returns the level used. */
+int
+conv_direct_select(int isa)
+{
+	cd_chosen = -1;
+	if (isa >= 0 && isa < cd_isa())
+		cd_chosen = isa;
+	return (cd_isa());
 }
 
 /* Reorder weight (K,C,3,3) as (ceil(K/4), C, 9, 4) for forward, or,
@@ -391,22 +317,22 @@ int
 conv_direct_forward(struct tensor *out, const struct tensor *inp,
     const struct tensor *weight, const struct tensor *bias)
 {
-	struct cd_pad	 pd;
 	float		*wr, *b;
 	int		 K, k;
 
-	if (weight->shape[3] != 3 || !cd_supported())
+	if (weight->shape[3] != 3 || cd_isa() == CONV_ISA_NONE)
 		return (-1);
 	K = weight->shape[0];
-	cd_pad_new(&pd, inp);
 	wr = cd_weights(weight, 0);
 	b = model_alloc(((K + CD_KB - 1) / CD_KB) * CD_KB * sizeof *b);
 	for (k = 0; k < ((K + CD_KB - 1) / CD_KB) * CD_KB; k++)
 		b[k] = bias != NULL && k < K ? bias->data[k] : 0;
-	cd_run(out, &pd, wr, b, 0);
+	if (cd_isa() == CONV_ISA_AVX512)
+		cd_run_avx512(out, inp, wr, b, 0);
+	else
+		cd_run_avx2(out, inp, wr, b, 0);
 	free(b);
 	free(wr);
-	free(pd.data);
 	return (0);
 }
 
@@ -416,12 +342,11 @@ conv_direct_backward(struct tensor *dinp, struct tensor *dweight,
     struct tensor *dbias, const struct tensor *dout,
     const struct tensor *inp, const struct tensor *weight)
 {
-	struct cd_pad	 pd;
 	float		*wr;
 	int		 N, K, P, n, k, p;
 	double		 sum;
 
-	if (weight->shape[3] != 3 || !cd_supported())
+	if (weight->shape[3] != 3 || cd_isa() == CONV_ISA_NONE)
 		return (-1);
 	N = dout->shape[0]; K = dout->shape[1];
 	P = dout->shape[2] * dout->shape[3];
@@ -440,23 +365,31 @@ conv_direct_backward(struct tensor *dinp, struct tensor *dweight,
 
 	/* dweight: from the padded input. */
 	if (dweight != NULL) {
-		cd_pad_new(&pd, inp);
-		cd_dweight(dweight, &pd, dout);
-		free(pd.data);
+		if (cd_isa() == CONV_ISA_AVX512)
+			cd_dweight_avx512(dweight, inp, dout);
+		else
+			cd_dweight_avx2(dweight, inp, dout);
 	}
 
 	/* dinp: the forward kernel on padded dout, turned weights. */
 	if (dinp != NULL) {
-		cd_pad_new(&pd, dout);
 		wr = cd_weights(weight, 1);
-		cd_run(dinp, &pd, wr, NULL, 1);
+		if (cd_isa() == CONV_ISA_AVX512)
+			cd_run_avx512(dinp, dout, wr, NULL, 1);
+		else
+			cd_run_avx2(dinp, dout, wr, NULL, 1);
 		free(wr);
-		free(pd.data);
 	}
 	return (0);
 }
 
 #else /* !x86_64 */
+
+int
+conv_direct_select(int isa)
+{
+	return (CONV_ISA_NONE);
+}
 
 int
 conv_direct_forward(struct tensor *out, const struct tensor *inp,

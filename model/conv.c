@@ -4,17 +4,42 @@
  * Legend: N batch, C input channels, K output channels, H W spatial,
  * S = k*k taps (9 or 1), P = H*W pixels.
  *
- * This file holds the reference kernels: im2col followed by CBLAS sgemm.
- * They are simple and exact enough to check the fast kernels against.
+ * This file holds the reference kernels, im2col followed by CBLAS sgemm
+ * (simple, and exact enough to check the fast kernels against), and the
+ * 1x1 kernels the network uses.
  */
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cblas.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "model.h"
 #include "model-int.h"
+
+/* The threads a parallel loop will get, and this thread's number. */
+int
+conv_threads(void)
+{
+#ifdef _OPENMP
+	return (omp_get_max_threads());
+#else
+	return (1);
+#endif
+}
+
+int
+conv_thread(void)
+{
+#ifdef _OPENMP
+	return (omp_get_thread_num());
+#else
+	return (0);
+#endif
+}
 
 /* Check the shapes of a convolution and return the kernel side. */
 static int
@@ -181,4 +206,130 @@ conv_ref_backward(struct tensor *dinp, struct tensor *dweight,
 		}
 	}
 	free(col);
+}
+
+/*
+ * 1x1 convolutions: per-pixel products of few channels (the head and the
+ * auxiliary decoders).  sgemm would run them on its own threads while the
+ * OpenMP ones spin, so they are plain loops over blocks of pixels that
+ * stay in cache.
+ */
+#define CONV1_BLOCK	1024	/* pixels per block */
+
+/* out (N,K,P) = bias + weight (K,C) x inp (N,C,P); with transpose, the
+ * weight is read as (C,K) and out (N,C,P) gets weight^T x inp added. */
+static void
+conv1_apply(float *out, const float *inp, const float *weight,
+    const float *bias, int N, int C, int K, int P, int transpose)
+{
+	int	nb, i;
+
+	nb = (P + CONV1_BLOCK - 1) / CONV1_BLOCK;
+
+	#pragma omp parallel for
+	for (i = 0; i < N * nb; i++) {
+		int		 n = i / nb, p0, len, k, c, p;
+		float		*o, w;
+		const float	*x;
+
+		p0 = (i % nb) * CONV1_BLOCK;
+		len = P - p0 < CONV1_BLOCK ? P - p0 : CONV1_BLOCK;
+		for (k = 0; k < K; k++) {
+			o = out + ((size_t)n * K + k) * P + p0;
+			if (!transpose) {
+				w = bias != NULL ? bias[k] : 0;
+				for (p = 0; p < len; p++)
+					o[p] = w;
+			}
+			for (c = 0; c < C; c++) {
+				w = transpose ? weight[(size_t)c * K + k] :
+				    weight[(size_t)k * C + c];
+				x = inp + ((size_t)n * C + c) * P + p0;
+				#pragma omp simd
+				for (p = 0; p < len; p++)
+					o[p] += w * x[p];
+			}
+		}
+	}
+}
+
+/* out (N,K,H,W) = weight (K,C,1,1) x inp (N,C,H,W) + bias. */
+void
+conv1_forward(struct tensor *out, const struct tensor *inp,
+    const struct tensor *weight, const struct tensor *bias)
+{
+	conv_shape(out, inp, weight);
+	conv1_apply(out->data, inp->data, weight->data,
+	    bias != NULL ? bias->data : NULL, inp->shape[0], inp->shape[1],
+	    weight->shape[0], inp->shape[2] * inp->shape[3], 0);
+}
+
+/* Add the gradients of a 1x1 convolution (any of them NULL to skip);
+ * dweight sums per thread over blocks of pixels, then in thread order. */
+void
+conv1_backward(struct tensor *dinp, struct tensor *dweight,
+    struct tensor *dbias, const struct tensor *dout,
+    const struct tensor *inp, const struct tensor *weight)
+{
+	int	 N, C, K, P, nb, nthread, i;
+	float	*acc;
+	size_t	 nw, j;
+
+	conv_shape(dout, inp, weight);
+	N = inp->shape[0]; C = inp->shape[1]; K = weight->shape[0];
+	P = inp->shape[2] * inp->shape[3];
+	nb = (P + CONV1_BLOCK - 1) / CONV1_BLOCK;
+
+	/* dinp (N,C,P) += weight^T (C,K) x dout (N,K,P) */
+	if (dinp != NULL)
+		conv1_apply(dinp->data, dout->data, weight->data, NULL, N, K,
+		    C, P, 1);
+	if (dweight == NULL && dbias == NULL)
+		return;
+
+	/* dweight (K,C) and dbias (K): partial sums per thread. */
+	nw = (size_t)K * (C + 1);
+	nthread = conv_threads();
+	acc = model_alloc(nthread * nw * sizeof *acc);
+	memset(acc, 0, nthread * nw * sizeof *acc);
+	#pragma omp parallel for num_threads(nthread) schedule(static)
+	for (i = 0; i < N * nb; i++) {
+		int		 n = i / nb, p0, len, k, c, p;
+		float		*a, s;
+		const float	*g, *x;
+
+		a = acc + conv_thread() * nw;
+		p0 = (i % nb) * CONV1_BLOCK;
+		len = P - p0 < CONV1_BLOCK ? P - p0 : CONV1_BLOCK;
+		for (k = 0; k < K; k++) {
+			g = dout->data + ((size_t)n * K + k) * P + p0;
+			for (c = 0; c <= C; c++) {
+				s = 0;
+				if (c == C) {
+					#pragma omp simd reduction(+:s)
+					for (p = 0; p < len; p++)
+						s += g[p];
+				} else {
+					x = inp->data + ((size_t)n * C + c) *
+					    P + p0;
+					#pragma omp simd reduction(+:s)
+					for (p = 0; p < len; p++)
+						s += g[p] * x[p];
+				}
+				a[(size_t)k * (C + 1) + c] += s;
+			}
+		}
+	}
+	for (i = 0; i < nthread; i++) {
+		for (j = 0; j < nw; j++) {
+			if (j % (C + 1) == (size_t)C) {
+				if (dbias != NULL)
+					dbias->data[j / (C + 1)] +=
+					    acc[i * nw + j];
+			} else if (dweight != NULL)
+				dweight->data[j / (C + 1) * C + j % (C + 1)] +=
+				    acc[i * nw + j];
+		}
+	}
+	free(acc);
 }

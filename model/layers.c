@@ -4,8 +4,9 @@
  * given; the caller zeroes them.
  *
  * Legend: N batch, C channels (K output channels or classes), H W
- * spatial, P = H*W pixels of one plane.  Reductions are done in double
- * so that results do not depend on the number of threads.
+ * spatial, P = H*W pixels of one plane.  Every sum runs in a fixed order
+ * (per channel, or per image and then image by image), so results do not
+ * depend on the number of threads; long sums add float runs in double.
  */
 #include <assert.h>
 #include <math.h>
@@ -19,14 +20,18 @@
 #define BN_MOMENTUM	0.1f
 
 /* ------------------------------------------------------------------ */
-/* Convolution: the direct kernels (conv-direct.c) where the CPU has
- * them, else im2col and sgemm (conv.c). */
+/* Convolution: 1x1 by plain loops (conv.c); 3x3 by the direct kernels
+ * (conv-direct.c) where the CPU has them, else im2col and sgemm. */
 
 /* out (N,K,H,W) = conv(inp (N,C,H,W), weight (K,C,k,k)) + bias (K). */
 void
 conv_forward(struct tensor *out, const struct tensor *inp,
     const struct tensor *weight, const struct tensor *bias)
 {
+	if (weight->shape[3] == 1) {
+		conv1_forward(out, inp, weight, bias);
+		return;
+	}
 	if (conv_direct_forward(out, inp, weight, bias) == 0)
 		return;
 	conv_ref_forward(out, inp, weight, bias);
@@ -39,6 +44,10 @@ conv_backward(struct tensor *dinp, struct tensor *dweight,
     struct tensor *dbias, const struct tensor *dout,
     const struct tensor *inp, const struct tensor *weight)
 {
+	if (weight->shape[3] == 1) {
+		conv1_backward(dinp, dweight, dbias, dout, inp, weight);
+		return;
+	}
 	if (conv_direct_backward(dinp, dweight, dbias, dout, inp,
 	    weight) == 0)
 		return;
@@ -61,33 +70,78 @@ bn_state_init(struct bn_state *st, int C)
 	assert(st->mean->n == (size_t)C && st->invstd->n == (size_t)C);
 }
 
-/* Mean and biased variance of channel c of inp (N,C,P). */
+/*
+ * Sums over long planes: float vector sums over runs of BN_RUN values,
+ * added in double.  Fast, and as precise as a double loop for our sizes;
+ * the order is fixed, so the result does not depend on threads.
+ */
+#define BN_RUN	256
+
+/* sum (x[p] - m) and sum (x[p] - m)^2. */
+static void
+bn_sums(const float *x, int P, float m, double *s1, double *s2)
+{
+	int	p, q, e;
+	float	a, b, d;
+
+	for (p = 0; p < P; p = e) {
+		e = P - p < BN_RUN ? P : p + BN_RUN;
+		a = b = 0;
+		#pragma omp simd reduction(+:a, b)
+		for (q = p; q < e; q++) {
+			d = x[q] - m;
+			a += d;
+			b += d * d;
+		}
+		*s1 += a;
+		*s2 += b;
+	}
+}
+
+/* sum g[p] and sum g[p] * (x[p] - m). */
+static void
+bn_grad_sums(const float *g, const float *x, int P, float m, double *s1,
+    double *s2)
+{
+	int	p, q, e;
+	float	a, b;
+
+	for (p = 0; p < P; p = e) {
+		e = P - p < BN_RUN ? P : p + BN_RUN;
+		a = b = 0;
+		#pragma omp simd reduction(+:a, b)
+		for (q = p; q < e; q++) {
+			a += g[q];
+			b += g[q] * (x[q] - m);
+		}
+		*s1 += a;
+		*s2 += b;
+	}
+}
+
+/* Mean and biased variance of channel c of inp (N,C,P).  Both sums are
+ * taken about a first guess (the first value), then corrected, so that a
+ * large mean does not swamp them in float. */
 static void
 bn_stats(const struct tensor *inp, int c, double *mean, double *var)
 {
-	int		 N, C, P, n, p;
-	const float	*x;
-	double		 s, ss, m, d;
+	int		 N, C, P, n;
+	double		 s, ss, cnt, d;
+	float		 shift;
 
 	N = inp->shape[0]; C = inp->shape[1];
 	P = inp->shape[2] * inp->shape[3];
-	s = 0;
-	for (n = 0; n < N; n++) {
-		x = inp->data + ((size_t)n * C + c) * P;
-		for (p = 0; p < P; p++)
-			s += x[p];
-	}
-	m = s / ((double)N * P);
-	ss = 0;
-	for (n = 0; n < N; n++) {
-		x = inp->data + ((size_t)n * C + c) * P;
-		for (p = 0; p < P; p++) {
-			d = x[p] - m;
-			ss += d * d;
-		}
-	}
-	*mean = m;
-	*var = ss / ((double)N * P);
+	cnt = (double)N * P;
+	shift = inp->data[(size_t)c * P];
+	s = ss = 0;
+	for (n = 0; n < N; n++)
+		bn_sums(inp->data + ((size_t)n * C + c) * P, P, shift, &s,
+		    &ss);
+	d = s / cnt;
+	*mean = shift + d;
+	*var = ss / cnt - d * d;
+	if (*var < 0)
+		*var = 0;
 }
 
 /*
@@ -151,6 +205,7 @@ bn_forward(struct tensor *out, const struct tensor *inp,
 		for (n = 0; n < N; n++) {
 			x = inp->data + ((size_t)n * C + c) * P;
 			y = out->data + ((size_t)n * C + c) * P;
+			#pragma omp simd
 			for (p = 0; p < P; p++)
 				y[p] = a * x[p] + b;
 		}
@@ -191,11 +246,9 @@ bn_backward(struct tensor *dinp, struct tensor *dgamma,
 		for (n = 0; n < N; n++) {
 			x = inp->data + ((size_t)n * C + c) * P;
 			g = dout->data + ((size_t)n * C + c) * P;
-			for (p = 0; p < P; p++) {
-				sg += g[p];
-				sgx += (double)g[p] * ((x[p] - m) * is);
-			}
+			bn_grad_sums(g, x, P, m, &sg, &sgx);
 		}
+		sgx *= is;
 		if (dbeta != NULL)
 			dbeta->data[c] += (float)sg;
 		if (dgamma != NULL)
@@ -211,6 +264,7 @@ bn_backward(struct tensor *dinp, struct tensor *dgamma,
 			x = inp->data + ((size_t)n * C + c) * P;
 			g = dout->data + ((size_t)n * C + c) * P;
 			dx = dinp->data + ((size_t)n * C + c) * P;
+			#pragma omp simd
 			for (p = 0; p < P; p++) {
 				xh = (x[p] - m) * is;
 				dx[p] += k * (g[p] - fg - xh * fgx);
@@ -226,12 +280,15 @@ bn_backward(struct tensor *dinp, struct tensor *dgamma,
 void
 relu_forward(struct tensor *out, const struct tensor *inp)
 {
-	size_t	i, n = inp->n;
+	const float	*x = inp->data;
+	float		*y = out->data;
+	size_t		 i, n = inp->n;
 
 	assert(out->n == n);
-	#pragma omp parallel for if (n > 65536)
+	/* A select, not a branch: signs are random. */
+	#pragma omp parallel for simd if (n > 65536)
 	for (i = 0; i < n; i++)
-		out->data[i] = inp->data[i] > 0 ? inp->data[i] : 0;
+		y[i] = x[i] > 0 ? x[i] : 0;
 }
 
 /* dinp += dout where the output was positive. */
@@ -239,14 +296,14 @@ void
 relu_backward(struct tensor *dinp, const struct tensor *dout,
     const struct tensor *out)
 {
-	size_t	i, n = out->n;
+	const float	*y = out->data, *g = dout->data;
+	float		*dx = dinp->data;
+	size_t		 i, n = out->n;
 
 	assert(dinp->n == n && dout->n == n);
-	#pragma omp parallel for if (n > 65536)
-	for (i = 0; i < n; i++) {
-		if (out->data[i] > 0)
-			dinp->data[i] += dout->data[i];
-	}
+	#pragma omp parallel for simd if (n > 65536)
+	for (i = 0; i < n; i++)
+		dx[i] += y[i] > 0 ? g[i] : 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -258,9 +315,10 @@ void
 maxpool_forward(struct tensor *out, const struct tensor *inp,
     int32_t *argmax)
 {
-	int		 NC, H, W, Ho, Wo, i, y, x, dy, dx;
+	int		 NC, H, W, Ho, Wo, i, y, x, i01, i23;
 	size_t		 base, o, j;
-	float		 best, v;
+	float		 best, m01, m23;
+	const float	*a;
 	int32_t		 at;
 
 	NC = inp->shape[0] * inp->shape[1];
@@ -268,25 +326,23 @@ maxpool_forward(struct tensor *out, const struct tensor *inp,
 	assert(out->shape[2] == Ho && out->shape[3] == Wo);
 	assert(out->n == (size_t)NC * Ho * Wo && inp->n <= INT32_MAX);
 
-	#pragma omp parallel for private(base, o, j, best, v, at, y, x, dy, dx)
+	#pragma omp parallel for \
+	    private(base, o, j, best, m01, m23, i01, i23, a, at, y, x)
 	for (i = 0; i < NC; i++) {
 		base = (size_t)i * H * W;
 		for (y = 0; y < Ho; y++) {
 			for (x = 0; x < Wo; x++) {
 				o = ((size_t)i * Ho + y) * Wo + x;
-				at = (int32_t)(base + (size_t)2 * y * W + 2 * x);
-				best = inp->data[at];
-				for (dy = 0; dy < 2; dy++) {
-					for (dx = 0; dx < 2; dx++) {
-						j = base + (size_t)(2 * y +
-						    dy) * W + 2 * x + dx;
-						v = inp->data[j];
-						if (v > best) {
-							best = v;
-							at = (int32_t)j;
-						}
-					}
-				}
+				j = base + (size_t)2 * y * W + 2 * x;
+				/* Pairs, then the pair maxima, each keeping
+				 * the first of equals: the order of a scan. */
+				a = inp->data + j;
+				m01 = a[1] > a[0] ? a[1] : a[0];
+				i01 = a[1] > a[0] ? 1 : 0;
+				m23 = a[W + 1] > a[W] ? a[W + 1] : a[W];
+				i23 = a[W + 1] > a[W] ? W + 1 : W;
+				best = m23 > m01 ? m23 : m01;
+				at = (int32_t)j + (m23 > m01 ? i23 : i01);
 				out->data[o] = best;
 				argmax[o] = at;
 			}
@@ -386,10 +442,8 @@ bilinear_index(int o, int factor, int n_in, int *i0, int *i1, float *l1)
 void
 bilinear_forward(struct tensor *out, const struct tensor *inp, int factor)
 {
-	int		 NC, H, W, Ho, Wo, i, y, x, y0, y1, x0, x1;
-	float		 ly, lx, top, bot;
-	const float	*s;
-	float		*d;
+	int		 NC, H, W, Ho, Wo, i, *x0, *x1;
+	float		*lx;
 
 	NC = inp->shape[0] * inp->shape[1];
 	H = inp->shape[2]; W = inp->shape[3];
@@ -397,24 +451,37 @@ bilinear_forward(struct tensor *out, const struct tensor *inp, int factor)
 	assert(out->shape[2] == Ho && out->shape[3] == Wo);
 	assert(out->n == (size_t)NC * Ho * Wo);
 
-	#pragma omp parallel for \
-	    private(y, x, y0, y1, x0, x1, ly, lx, top, bot, s, d)
+	/* The columns' neighbours and weights, the same on every row. */
+	x0 = model_alloc(Wo * sizeof *x0);
+	x1 = model_alloc(Wo * sizeof *x1);
+	lx = model_alloc(Wo * sizeof *lx);
+	for (i = 0; i < Wo; i++)
+		bilinear_index(i, factor, W, &x0[i], &x1[i], &lx[i]);
+
+	#pragma omp parallel for
 	for (i = 0; i < NC; i++) {
-		s = inp->data + (size_t)i * H * W;
-		d = out->data + (size_t)i * Ho * Wo;
+		const float	*s = inp->data + (size_t)i * H * W, *r0, *r1;
+		float		*d = out->data + (size_t)i * Ho * Wo, ly, top;
+		float		 bot;
+		int		 y, x, y0, y1;
+
 		for (y = 0; y < Ho; y++) {
 			bilinear_index(y, factor, H, &y0, &y1, &ly);
+			r0 = s + (size_t)y0 * W;
+			r1 = s + (size_t)y1 * W;
 			for (x = 0; x < Wo; x++) {
-				bilinear_index(x, factor, W, &x0, &x1, &lx);
-				top = (1 - lx) * s[y0 * W + x0] +
-				    lx * s[y0 * W + x1];
-				bot = (1 - lx) * s[y1 * W + x0] +
-				    lx * s[y1 * W + x1];
+				top = (1 - lx[x]) * r0[x0[x]] +
+				    lx[x] * r0[x1[x]];
+				bot = (1 - lx[x]) * r1[x0[x]] +
+				    lx[x] * r1[x1[x]];
 				d[(size_t)y * Wo + x] = (1 - ly) * top +
 				    ly * bot;
 			}
 		}
 	}
+	free(x0);
+	free(x1);
+	free(lx);
 }
 
 /* dinp += the transpose of the interpolation applied to dout. */
@@ -465,11 +532,14 @@ concat_forward(struct tensor *out, const struct tensor *a,
 	N = a->shape[0];
 	na = a->n / N; nb = b->n / N;
 	assert(out->n == a->n + b->n && b->shape[0] == N);
-	for (n = 0; n < N; n++) {
-		memcpy(out->data + n * (na + nb), a->data + n * na,
-		    na * sizeof *a->data);
-		memcpy(out->data + n * (na + nb) + na, b->data + n * nb,
-		    nb * sizeof *b->data);
+	#pragma omp parallel for
+	for (n = 0; n < 2 * N; n++) {
+		if (n % 2 == 0)
+			memcpy(out->data + n / 2 * (na + nb),
+			    a->data + n / 2 * na, na * sizeof *a->data);
+		else
+			memcpy(out->data + n / 2 * (na + nb) + na,
+			    b->data + n / 2 * nb, nb * sizeof *b->data);
 	}
 }
 
@@ -485,13 +555,16 @@ concat_backward(struct tensor *da, struct tensor *db,
 	N = dout->shape[0];
 	na = da != NULL ? da->n / N : dout->n / N - db->n / N;
 	nb = dout->n / N - na;
+	#pragma omp parallel for private(g, i)
 	for (n = 0; n < N; n++) {
 		g = dout->data + n * (na + nb);
 		if (da != NULL) {
+			#pragma omp simd
 			for (i = 0; i < na; i++)
 				da->data[n * na + i] += g[i];
 		}
 		if (db != NULL) {
+			#pragma omp simd
 			for (i = 0; i < nb; i++)
 				db->data[n * nb + i] += g[na + i];
 		}
@@ -501,36 +574,62 @@ concat_backward(struct tensor *da, struct tensor *db,
 /* ------------------------------------------------------------------ */
 /* Softmax and the losses. */
 
+/* exp(x) for x <= 0, flushed to 0 below -80 where expf would only
+ * underflow, and slowly. */
+static inline float
+softmax_exp(float x)
+{
+	return (x < -80.0f ? 0.0f : expf(x));
+}
+
+#define SOFTMAX_RUN	256	/* pixels at once */
+
 /* prob (N,K,H,W) = softmax over K of logits (N,K,H,W); prob may be
- * logits. */
+ * logits.  Runs of pixels go through each step together, so that every
+ * loop but the exponential's runs along a row. */
 void
 softmax_forward(struct tensor *prob, const struct tensor *logits)
 {
-	int		 N, K, P, n, k, p;
-	const float	*z;
-	float		*q, mx, sum;
+	int	 N, K, P, nb, i;
 
 	N = logits->shape[0]; K = logits->shape[1];
 	P = logits->shape[2] * logits->shape[3];
+	nb = (P + SOFTMAX_RUN - 1) / SOFTMAX_RUN;
 	assert(prob->n == logits->n);
 
-	#pragma omp parallel for collapse(2) private(z, q, mx, sum, k)
-	for (n = 0; n < N; n++) {
-		for (p = 0; p < P; p++) {
-			z = logits->data + (size_t)n * K * P + p;
-			q = prob->data + (size_t)n * K * P + p;
-			mx = z[0];
-			for (k = 1; k < K; k++)
-				mx = z[(size_t)k * P] > mx ? z[(size_t)k * P] :
-				    mx;
-			sum = 0;
-			for (k = 0; k < K; k++) {
-				q[(size_t)k * P] = expf(z[(size_t)k * P] - mx);
-				sum += q[(size_t)k * P];
+	#pragma omp parallel for
+	for (i = 0; i < N * nb; i++) {
+		float		 mx[SOFTMAX_RUN], sum[SOFTMAX_RUN];
+		const float	*z;
+		float		*q;
+		int		 n = i / nb, p0, len, k, p;
+
+		p0 = (i % nb) * SOFTMAX_RUN;
+		len = P - p0 < SOFTMAX_RUN ? P - p0 : SOFTMAX_RUN;
+		z = logits->data + (size_t)n * K * P + p0;
+		q = prob->data + (size_t)n * K * P + p0;
+
+		/* Largest logit, exponentials, sum, normalise. */
+		for (p = 0; p < len; p++)
+			mx[p] = z[p];
+		for (k = 1; k < K; k++)
+			for (p = 0; p < len; p++)
+				mx[p] = z[(size_t)k * P + p] > mx[p] ?
+				    z[(size_t)k * P + p] : mx[p];
+		for (p = 0; p < len; p++)
+			sum[p] = 0;
+		for (k = 0; k < K; k++) {
+			for (p = 0; p < len; p++) {
+				q[(size_t)k * P + p] =
+				    softmax_exp(z[(size_t)k * P + p] - mx[p]);
+				sum[p] += q[(size_t)k * P + p];
 			}
-			for (k = 0; k < K; k++)
-				q[(size_t)k * P] /= sum;
 		}
+		for (p = 0; p < len; p++)
+			sum[p] = 1.0f / sum[p];
+		for (k = 0; k < K; k++)
+			for (p = 0; p < len; p++)
+				q[(size_t)k * P + p] *= sum[p];
 	}
 }
 
@@ -580,7 +679,7 @@ ce_forward_backward(struct tensor *dlogits, const struct tensor *logits,
 				    mx;
 			sum = 0;
 			for (k = 0; k < K; k++) {
-				e[k] = expf(z[(size_t)k * P] - mx);
+				e[k] = softmax_exp(z[(size_t)k * P] - mx);
 				sum += e[k];
 			}
 			part[n] += logf(sum) + mx - z[(size_t)t * P];
@@ -634,7 +733,7 @@ consistency_forward_backward(struct tensor *dlogits,
 				    mx;
 			sum = 0;
 			for (k = 0; k < K; k++) {
-				q[k] = expf(z[(size_t)k * P] - mx);
+				q[k] = softmax_exp(z[(size_t)k * P] - mx);
 				sum += q[k];
 			}
 
@@ -691,6 +790,21 @@ adam_step(struct adam *a, struct tensor *param, const struct tensor *grad,
 		param->data[i] = param->data[i] * decay - step * m->data[i] /
 		    (sqrtf(v->data[i]) / c2s + a->eps);
 	}
+}
+
+/* Warm-up then cosine decay of the learning rate: step 0 of a warm-up
+ * already moves (lr / warmup), and the last step is not quite zero. */
+float
+lr_cosine(float lr, int step, int total, int warmup)
+{
+	double	t;
+
+	if (step < warmup)
+		return (lr * (float)(step + 1) / (float)warmup);
+	if (total <= warmup || step >= total)
+		return (total <= warmup ? lr : 0);
+	t = (double)(step - warmup) / (double)(total - warmup);
+	return ((float)(0.5 * lr * (1.0 + cos(M_PI * t))));
 }
 
 /* Scale the n gradients so that their joint L2 norm is at most max (as

@@ -9,4 +9,5 @@ libs4model_a_SOURCES = \
 	model/layers.c \
 	model/conv.c \
 	model/conv-direct.c \
+	model/conv-kernel.h \
 	$(NULL)

@@ -15,8 +15,20 @@ void	conv_ref_forward(struct tensor *, const struct tensor *,
 void	conv_ref_backward(struct tensor *, struct tensor *, struct tensor *,
 	    const struct tensor *, const struct tensor *,
 	    const struct tensor *);
+void	conv1_forward(struct tensor *, const struct tensor *,
+	    const struct tensor *, const struct tensor *);
+void	conv1_backward(struct tensor *, struct tensor *, struct tensor *,
+	    const struct tensor *, const struct tensor *,
+	    const struct tensor *);
+int	conv_threads(void);
+int	conv_thread(void);
 
-/* conv-direct.c: AVX-512 3x3 kernels; -1 when they do not apply. */
+/* conv-direct.c: 3x3 kernels for AVX-512 and AVX2; -1 when they do not
+ * apply.  conv_direct_select caps the instruction set (tests, bench). */
+#define CONV_ISA_NONE	0
+#define CONV_ISA_AVX2	1
+#define CONV_ISA_AVX512	2
+int	conv_direct_select(int);
 int	conv_direct_forward(struct tensor *, const struct tensor *,
 	    const struct tensor *, const struct tensor *);
 int	conv_direct_backward(struct tensor *, struct tensor *,

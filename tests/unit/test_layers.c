@@ -7,6 +7,7 @@
  * backward passes add into them.  Forward passes are checked against
  * values worked out by hand.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -213,25 +214,27 @@ max_rel_diff(const struct tensor *a, const struct tensor *b)
 	return (maxd / maxb);
 }
 
-/* The fast kernels (whichever this CPU runs) against im2col + sgemm, on
- * shapes with ragged edges: widths past one strip and not a multiple of
- * 16, channel counts not a multiple of 4. */
+/* The kernels selected against im2col + sgemm, on shapes with ragged
+ * edges: widths past one strip and not a multiple of 16, channel counts
+ * not a multiple of 4, planes past one 1x1 block. */
 static void
-conv_fast_matches_reference(void **state)
+conv_compare_with_reference(void)
 {
-	const int	 shapes[][5] = {	/* N C K H W */
-		{ 2, 5, 6, 9, 70 }, { 1, 3, 16, 33, 33 }, { 3, 17, 2, 4, 16 },
-		{ 1, 1, 1, 1, 1 }
+	const int	 shapes[][6] = {	/* N C K H W k */
+		{ 2, 5, 6, 9, 70, 3 }, { 1, 3, 16, 33, 33, 3 },
+		{ 3, 17, 2, 4, 16, 3 }, { 1, 1, 1, 1, 1, 3 },
+		{ 2, 16, 6, 33, 33, 1 }, { 1, 7, 3, 2, 3, 1 }
 	};
 	struct tensor	*inp, *w, *b, *o1, *o2, *r, *g1[3], *g2[3];
 	size_t		 s;
-	int		 N, C, K, H, W, i, bs[1];
+	int		 N, C, K, H, W, ks, i, bs[1];
 
 	for (s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
 		N = shapes[s][0]; C = shapes[s][1]; K = shapes[s][2];
-		H = shapes[s][3]; W = shapes[s][4]; bs[0] = K;
+		H = shapes[s][3]; W = shapes[s][4]; ks = shapes[s][5];
+		bs[0] = K;
 		inp = tensor_new4(N, C, H, W);
-		w = tensor_new4(K, C, 3, 3);
+		w = tensor_new4(K, C, ks, ks);
 		b = tensor_new(1, bs);
 		o1 = tensor_new4(N, K, H, W);
 		o2 = tensor_new4(N, K, H, W);
@@ -240,12 +243,14 @@ conv_fast_matches_reference(void **state)
 		fill_uniform(b, -1, 1); fill_uniform(r, -1, 1);
 		conv_forward(o1, inp, w, b);
 		conv_ref_forward(o2, inp, w, b);
-		print_message("conv %dx%dx%dx%d -> %d: forward %.3g\n", N, C,
-		    H, W, K, max_rel_diff(o1, o2));
+		print_message("conv%d %dx%dx%dx%d -> %d: forward %.3g\n", ks,
+		    N, C, H, W, K, max_rel_diff(o1, o2));
 		assert_true(max_rel_diff(o1, o2) < 1e-5);
 
-		g1[0] = tensor_new4(N, C, H, W); g2[0] = tensor_new4(N, C, H, W);
-		g1[1] = tensor_new4(K, C, 3, 3); g2[1] = tensor_new4(K, C, 3, 3);
+		g1[0] = tensor_new4(N, C, H, W);
+		g2[0] = tensor_new4(N, C, H, W);
+		g1[1] = tensor_new4(K, C, ks, ks);
+		g2[1] = tensor_new4(K, C, ks, ks);
 		g1[2] = tensor_new(1, bs); g2[2] = tensor_new(1, bs);
 		for (i = 0; i < 3; i++) {
 			fill_uniform(g1[i], -1, 1);
@@ -263,6 +268,78 @@ conv_fast_matches_reference(void **state)
 		tensor_free(inp); tensor_free(w); tensor_free(b);
 		tensor_free(o1); tensor_free(o2); tensor_free(r);
 	}
+}
+
+/* Each instruction set's kernels this CPU runs against the reference. */
+static void
+conv_fast_matches_reference(void **state)
+{
+	int	isa;
+
+	for (isa = CONV_ISA_NONE; isa <= CONV_ISA_AVX512; isa++) {
+		if (conv_direct_select(isa) != isa)
+			continue;
+		print_message("instruction set %d\n", isa);
+		conv_compare_with_reference();
+	}
+	conv_direct_select(-1);
+}
+
+/* Two backward passes on the same data give the same bits. */
+static void
+conv_backward_is_deterministic(void **state)
+{
+	struct tensor	*inp, *w, *r, *dw[2], *di[2];
+	int		 i;
+
+	inp = tensor_new4(3, 8, 40, 40);
+	w = tensor_new4(12, 8, 3, 3);
+	r = tensor_new4(3, 12, 40, 40);
+	fill_uniform(inp, -1, 1); fill_uniform(w, -1, 1);
+	fill_uniform(r, -1, 1);
+	for (i = 0; i < 2; i++) {
+		dw[i] = tensor_new4(12, 8, 3, 3);
+		di[i] = tensor_new4(3, 8, 40, 40);
+		conv_backward(di[i], dw[i], NULL, r, inp, w);
+	}
+	assert_memory_equal(dw[0]->data, dw[1]->data, dw[0]->n * 4);
+	assert_memory_equal(di[0]->data, di[1]->data, di[0]->n * 4);
+	for (i = 0; i < 2; i++) {
+		tensor_free(dw[i]); tensor_free(di[i]);
+	}
+	tensor_free(inp); tensor_free(w); tensor_free(r);
+}
+
+/* A convolution in a thread that then ends: its buffers go with it (the
+ * sanitizer build reports a leak otherwise), and the result is right. */
+static void *
+conv_thread_main(void *arg)
+{
+	struct tensor	**t = arg;
+
+	conv_forward(t[2], t[0], t[1], NULL);
+	return (NULL);
+}
+
+static void
+conv_in_a_thread_that_ends(void **state)
+{
+	struct tensor	*t[4];
+	pthread_t	 thread;
+
+	t[0] = tensor_new4(1, 4, 20, 20);
+	t[1] = tensor_new4(4, 4, 3, 3);
+	t[2] = tensor_new4(1, 4, 20, 20);
+	t[3] = tensor_new4(1, 4, 20, 20);
+	fill_uniform(t[0], -1, 1);
+	fill_uniform(t[1], -1, 1);
+	assert_int_equal(pthread_create(&thread, NULL, conv_thread_main, t),
+	    0);
+	assert_int_equal(pthread_join(thread, NULL), 0);
+	conv_ref_forward(t[3], t[0], t[1], NULL);
+	assert_true(max_rel_diff(t[2], t[3]) < 1e-5);
+	tensor_free(t[0]); tensor_free(t[1]); tensor_free(t[2]);
+	tensor_free(t[3]);
 }
 
 /* ------------------------------------------------------------------ */
@@ -365,6 +442,37 @@ bn_updates_running_statistics(void **state)
 	tensor_free(inp); tensor_free(out); tensor_free(gamma);
 	tensor_free(beta); tensor_free(rm); tensor_free(rv);
 	tensor_free(st.mean); tensor_free(st.invstd);
+}
+
+/* A large mean does not swamp a small variance: mean 1000, standard
+ * deviation about 0.03, over 2 * 5000 values. */
+static void
+bn_variance_survives_large_mean(void **state)
+{
+	struct tensor	*inp, *out, *gamma, *beta;
+	struct bn_state	 st = { NULL, NULL };
+	int		 shape[1] = { 1 };
+	double		 s = 0, ss = 0, m, var;
+	size_t		 i;
+
+	inp = tensor_new4(2, 1, 50, 100);
+	out = tensor_new4(2, 1, 50, 100);
+	gamma = tensor_new(1, shape);
+	beta = tensor_new(1, shape);
+	gamma->data[0] = 1;
+	fill_uniform(inp, 999.95f, 1000.05f);
+	for (i = 0; i < inp->n; i++)
+		s += inp->data[i];
+	m = s / inp->n;
+	for (i = 0; i < inp->n; i++)
+		ss += (inp->data[i] - m) * (inp->data[i] - m);
+	var = ss / inp->n;
+	bn_forward(out, inp, gamma, beta, NULL, NULL, &st, 1);
+	assert_float_equal(st.mean->data[0], m, 1e-4);
+	assert_float_equal(st.invstd->data[0], 1 / sqrt(var + 1e-5),
+	    1e-3 / sqrt(var + 1e-5));
+	tensor_free(inp); tensor_free(out); tensor_free(gamma);
+	tensor_free(beta); tensor_free(st.mean); tensor_free(st.invstd);
 }
 
 /* ------------------------------------------------------------------ */
@@ -776,6 +884,20 @@ adam_minimises_a_quadratic(void **state)
 	tensor_free(p); tensor_free(g); tensor_free(m); tensor_free(v);
 }
 
+/* Warm-up rises linearly, the cosine halves at mid-course, ends at 0. */
+static void
+lr_cosine_warms_up_and_decays(void **state)
+{
+	assert_float_equal(lr_cosine(1, 0, 110, 10), 0.1f, 1e-6);
+	assert_float_equal(lr_cosine(1, 9, 110, 10), 1, 1e-6);
+	assert_float_equal(lr_cosine(1, 10, 110, 10), 1, 1e-6);
+	assert_float_equal(lr_cosine(1, 60, 110, 10), 0.5f, 1e-6);
+	assert_true(lr_cosine(1, 109, 110, 10) < 1e-3f);
+	assert_float_equal(lr_cosine(1, 110, 110, 10), 0, 0);
+	assert_float_equal(lr_cosine(2, 5, 100, 0), 2 * 0.5 * (1 + cos(M_PI *
+	    0.05)), 1e-6);
+}
+
 static void
 clip_grad_norm_scales_to_max(void **state)
 {
@@ -858,8 +980,11 @@ main(void)
 		cmocka_unit_test(conv3x3_backward_matches_differences),
 		cmocka_unit_test(conv1x1_backward_matches_differences),
 		cmocka_unit_test(conv_fast_matches_reference),
+		cmocka_unit_test(conv_backward_is_deterministic),
+		cmocka_unit_test(conv_in_a_thread_that_ends),
 		cmocka_unit_test(bn_backward_matches_differences),
 		cmocka_unit_test(bn_updates_running_statistics),
+		cmocka_unit_test(bn_variance_survives_large_mean),
 		cmocka_unit_test(relu_backward_matches_differences),
 		cmocka_unit_test(maxpool_backward_matches_differences),
 		cmocka_unit_test(maxpool_forward_picks_first_maximum),
@@ -873,6 +998,7 @@ main(void)
 		cmocka_unit_test(consistency_forward_known_value),
 		cmocka_unit_test(adam_first_step_is_exact),
 		cmocka_unit_test(adam_minimises_a_quadratic),
+		cmocka_unit_test(lr_cosine_warms_up_and_decays),
 		cmocka_unit_test(clip_grad_norm_scales_to_max),
 	};
 
