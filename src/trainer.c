@@ -143,8 +143,8 @@ trainer_ensure(struct store *st, const char *exe, char **cause)
 			    strerror(errno)));
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		return (set_cause(cause, "%s trainer --detach %s failed (status "
-		    "%d)", exe, store_path(st), status));
+		return (set_cause(cause, "%s trainer --detach %s failed "
+		    "(status %d)", exe, store_path(st), status));
 	}
 	log_debug(LOG_TRAIN, "started a trainer for %s", store_path(st));
 	return (1);
