@@ -131,6 +131,7 @@ trainer_ensure(struct store *st, const char *exe, char **cause)
 			if (fd > STDERR_FILENO)
 				close(fd);
 		}
+		closefrom(STDERR_FILENO + 1);
 		execl(exe, S4LAB_NAME, "trainer", "--detach", store_path(st),
 		    (char *)NULL);
 		_exit(127);
