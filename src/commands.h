@@ -2,6 +2,7 @@
  * The subcommands, one line each, in the order --help lists them.  Each
  * cmd-NAME.c defines cmd_NAME_entry.
  */
+CMD(demo)
 CMD(version)
 CMD(train)
 CMD(trainer)
@@ -12,3 +13,5 @@ CMD(models)
 CMD(init)
 CMD(import)
 CMD(stats)
+CMD(label)
+CMD(export)

@@ -24,11 +24,14 @@ libs4core_a_SOURCES = \
 	src/store.c \
 	src/json.c \
 	src/classes.c \
+	src/export.c \
 	$(NULL)
 
 bin_PROGRAMS += src/s4lab
 src_s4lab_SOURCES = \
 	src/main.c \
+	src/cmd-label.c \
+	src/cmd-demo.c \
 	src/commands.h \
 	src/cmd-jobs.c \
 	src/cmd-models.c \
@@ -39,5 +42,6 @@ src_s4lab_SOURCES = \
 	src/cmd-init.c \
 	src/cmd-import.c \
 	src/cmd-stats.c \
+	src/cmd-export.c \
 	$(NULL)
 src_s4lab_LDADD = $(LDADD_ALL)

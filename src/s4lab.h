@@ -18,6 +18,7 @@
 #ifndef S4LAB_H
 #define S4LAB_H
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -583,5 +584,35 @@ char		*import_mask_path(const char *, const struct import_item *);
 int		 import_file(struct store *, const char *, const char *,
 		     const struct classes *, const struct import_opts *,
 		     struct import_stats *, char **);
+
+/* ------------------------------------------------------------------ */
+/* export.c: the tiles of a project as a Pascal VOC or COCO dataset. */
+
+#define EXPORT_VOC	0
+#define EXPORT_COCO	1
+
+struct export_opts {
+	int		 format;	/* EXPORT_* */
+	int		 all;		/* every tile, not only done ones */
+	int		 force;		/* replace a non-empty directory */
+	/* Called with (arg, tiles written, tiles to write); may be NULL. */
+	void		(*tick)(void *, int64_t, int64_t);
+	void		*arg;
+	/* When *stop becomes non-zero the export gives up (may be NULL). */
+	volatile sig_atomic_t *stop;
+};
+
+struct export_stats {
+	int64_t		 tiles;		/* written */
+	int64_t		 labelled;	/* of which had a label */
+	int64_t		 train, val;
+	int64_t		 annotations;	/* COCO: one per tile and class */
+};
+
+/* The base of a tile's file name from its source path; malloc'd. */
+char		*export_base(const char *);
+int		 export_dataset(struct store *, const char *,
+		     const struct export_opts *, struct export_stats *,
+		     char **);
 
 #endif /* S4LAB_H */

@@ -69,6 +69,8 @@ int		 term_parse_da1(const char *, size_t, int *);
 int		 term_parse_cellsize(const char *, size_t, int *, int *);
 int		 term_parse_textsize(const char *, size_t, int *, int *);
 int		 term_parse_decrqm(const char *, size_t, int, int *);
+/* "auto", "sixel", "blocks" -> GRAPHICS_*; -1 for anything else. */
+int		 term_graphics_mode(const char *);
 /* Choose the renderer: GRAPHICS_SIXEL or GRAPHICS_BLOCKS. */
 int		 term_choose(const struct term *, int);
 
@@ -131,6 +133,12 @@ void		 sixel_enc_free(struct sixel_enc *);
  * the last screen row.  -1 if the frame cannot be encoded. */
 int		 sixel_enc_frame(struct sixel_enc *, const struct frame *,
 		     int, int, struct buf *);
+/* Only the part of that image over frame pixels x0..x1-1, y0..y1-1
+ * (args: row, col, cell_w, cell_h, x0, y0, x1, y1), widened to cell
+ * boundaries and whole bands, for redrawing a small change (a stroke)
+ * with a fraction of the bytes.  -1 if there is nothing to draw. */
+int		 sixel_enc_region(struct sixel_enc *, const struct frame *,
+		     int, int, int, int, int, int, int, int, struct buf *);
 /* Encode with libsixel's encoder instead of the faster own one (the
  * palette is the same); for tests and benchmarks. */
 void		 sixel_enc_use_libsixel(struct sixel_enc *, int);
@@ -140,6 +148,33 @@ void		 blocks_encode(const struct frame *, int, int, int,
 		     struct buf *);
 /* The nearest xterm 256-colour index of an RGB pixel. */
 int		 blocks_colour256(const uint8_t *);
+
+/* ------------------------------------------------------------------ */
+/* tools.c: painting on a mask (w x h bytes), and undo/redo. */
+
+struct tools_undo;
+
+/* Each returns the number of pixels it changed. */
+size_t		 tools_stamp(uint8_t *, int, int, int, int, int, uint8_t);
+size_t		 tools_line(uint8_t *, int, int, int, int, int, int, int,
+		     uint8_t);
+size_t		 tools_fill(uint8_t *, int, int, int, int, uint8_t);
+/* Pixels per value: counts has 256 entries. */
+void		 tools_count(const uint8_t *, int, int, size_t *);
+
+/* An undo stack of rectangle diffs, bounded in bytes (0: 64 MiB). */
+struct tools_undo *tools_undo_new(size_t);
+void		 tools_undo_free(struct tools_undo *);
+void		 tools_undo_clear(struct tools_undo *);
+size_t		 tools_undo_bytes(const struct tools_undo *);
+int		 tools_can_undo(const struct tools_undo *);
+int		 tools_can_redo(const struct tools_undo *);
+/* Record before -> after; 0 if they are equal (nothing recorded). */
+int		 tools_undo_push(struct tools_undo *, const uint8_t *,
+		     const uint8_t *, int, int);
+/* Apply to the mask; 0 if there was nothing to undo or redo. */
+int		 tools_undo(struct tools_undo *, uint8_t *, int, int);
+int		 tools_redo(struct tools_undo *, uint8_t *, int, int);
 
 /* ------------------------------------------------------------------ */
 /* tui.c: s4lab label. */

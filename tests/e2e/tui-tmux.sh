@@ -1,0 +1,242 @@
+#!/bin/sh
+# s4lab label driven in a private tmux server, with the half-block renderer:
+# the status line and the help screen read right; keys paint, undo, redo,
+# fill and mark done; the stored mask is exactly what the keys paint, as
+# tests/e2e/tui-expect.py computes it on its own; reopening shows the tile
+# done; kill -9 mid-stroke loses nothing committed; a second TUI sees the
+# first one's label; the terminal is given back on quit and on SIGTERM.
+set -u
+
+command -v tmux >/dev/null 2>&1 || { echo "no tmux"; exit 77; }
+command -v python3 >/dev/null 2>&1 || { echo "no python3"; exit 77; }
+
+tool="$top_builddir/tests/tools/tuitool"
+expect="$top_srcdir/tests/e2e/tui-expect.py"
+scene="$top_srcdir/tests/data/aerial-256.jpg"
+tmp=$(mktemp -d)
+T="tmux -L s4labtest$$ -f /dev/null"
+p="$tmp/p.s4lab"
+
+cleanup()
+{
+	$T kill-server 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+fail()
+{
+	echo "FAIL: $*"
+	echo "--- screen of window ${win:-0}:"
+	$T capture-pane -p -t "${win:-0}" 2>/dev/null | sed 's/\xe2\x96\x80/#/g'
+	exit 1
+}
+
+screen()
+{
+	$T capture-pane -p -t "$win" 2>/dev/null
+}
+
+# Wait (up to 20 s: the machine may be busy) until the screen of $win
+# shows a fixed string.
+wait_for()
+{
+	i=0
+	while [ $i -lt 200 ]; do
+		screen | grep -qF -- "$1" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	fail "timed out waiting for: $1"
+}
+
+# Wait until the screen of $win no longer shows a fixed string.
+wait_gone()
+{
+	i=0
+	while [ $i -lt 200 ]; do
+		screen | grep -qF -- "$1" || return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	fail "still shown: $1"
+}
+
+# Send keys to $win, one argument each.
+keys()
+{
+	$T send-keys -t "$win" "$@"
+}
+
+# Start s4lab label in $win with extra arguments; its pid goes to $tmp/pid.$win.
+label()
+{
+	rm -f "$tmp/pid.$win"
+	keys "sh -c 'echo \$\$ > $tmp/pid.$win; exec $S4LAB label" \
+	    " --graphics blocks $*'; echo tui-exit=\$?" Enter
+	wait_for "? help"
+}
+
+check_mask()
+{
+	"$tool" mask "$p" "$1" > "$tmp/got" || fail "tuitool mask $1"
+	shift
+	python3 "$expect" 64 64 "$@" > "$tmp/want" || fail "tui-expect"
+	if ! cmp -s "$tmp/got" "$tmp/want"; then
+		diff "$tmp/want" "$tmp/got" | head -n 20
+		fail "stored mask differs from the painted one"
+	fi
+}
+
+# Restored: no alternate screen, no mouse reporting, a visible cursor.
+check_restored()
+{
+	flags=$($T display -p -t "$win" \
+	    '#{alternate_on} #{mouse_any_flag} #{cursor_flag}')
+	[ "$flags" = "0 0 1" ] || fail "terminal not restored: $flags"
+	wait_for "tuitest\$"
+}
+
+# A project with sixteen 64x64 tiles cut from a real aerial scene.
+"$S4LAB" init "$p" --preset xbd --tile-size 64 >/dev/null || fail "init"
+"$S4LAB" import "$p" "$scene" >/dev/null || fail "import"
+
+$T new-session -d -x 100 -y 40 "env PS1='tuitest\$ ' sh" || fail "tmux"
+win=0
+sleep 0.2
+
+# The first tile, its status line, the help screen.
+label --user tester "$p"
+screen | grep -qF \
+    " tile 1  new  saved | 1 no-damage  brush 2  32,32 | aerial-256.jpg +0,0  no label" ||
+    fail "status line"
+screen | grep -qF "Queue disagreement    1/16" || fail "side panel queue"
+screen | grep -qF "no-damage" || fail "side panel classes"
+$T resize-window -t "$win" -x 100 -y 24
+keys "?"
+wait_for "s4lab label: keys (page 1 of 2"
+for k in "C-r" "Space" "0-9" "move the cursor 16 pixels left"; do
+	screen | grep -qF "$k" || fail "help lists no $k"
+done
+screen | grep -qF "$(printf "\342\226\200")" &&
+    fail "the image shows through the help"
+keys Space
+wait_for "page 2 of 2; any key to close"
+screen | grep -qF "q C-c      save and quit" || fail "help lists no q"
+keys Space
+wait_gone "s4lab label: keys"
+wait_for "? help"
+$T resize-window -t "$win" -x 100 -y 40
+wait_for "Queue disagreement    1/16"
+
+# Paint: a dab, two strokes, an erasing stroke, a fill undone, redone and
+# undone again, a one-pixel dab of class 4.  Then done, then quit.
+set -- Enter l l l l Space l l l l l j j Space 2 H Space K Space \
+    e L Space J Space 3 f u C-r u "[" "[" 4 Enter
+keys "$@"
+wait_for "saved (revision 9)"
+screen | grep -qF "aerial-256.jpg +0,0  tester r9" || fail "author and revision"
+keys d
+wait_for "tile 1 done"
+wait_for "tile 2  new  saved"
+screen | grep -qF "aerial-256.jpg +64,0  no label" || fail "tile 2 status"
+keys q
+wait_for "tui-exit=0"
+check_restored
+check_mask 1 "$@"
+[ "$("$tool" info "$p" 1)" = "1 9 tester" ] || fail "tile 1 info"
+
+# Reopen: the head of the queue is tile 2; go to tile 1: it is done.
+# Ctrl-C quits.
+label --user tester "$p"
+screen | grep -qF "tile 2  new" || fail "queue head after done"
+keys g
+wait_for "go to tile id:"
+keys 1 Enter
+wait_for "tile 1  done  saved"
+screen | grep -qF "aerial-256.jpg +0,0  tester r9" || fail "tile 1 reopened"
+keys C-c
+wait_for "tui-exit=0"
+check_restored
+
+# kill -9 with a stroke open: the two strokes before it are all there.
+keys clear Enter
+label --user tester "$p"
+set -- Enter J Space L Space
+keys "$@"
+wait_for "saved (revision 2)"
+keys Space h h h h
+wait_for "tile 2  new  painting"
+kill -9 "$(cat "$tmp/pid.$win")"
+wait_for "tui-exit=137"
+check_mask 2 "$@" Space h h h h
+[ "$(sqlite3 "$p" 'pragma integrity_check')" = ok ] || fail "integrity"
+$T new-window -d -t 1 "env PS1='tuitest\$ ' sh"
+$T kill-window -t 0
+win=1
+sleep 0.2
+
+# Two experts: A fills tile 3; B, already open, moves to it and sees it.
+label --user alice --tile 3 "$p"
+$T new-window -d -t 2 "env PS1='tuitest\$ ' sh"
+win=2
+sleep 0.2
+label --user bob --tile 2 "$p"
+win=1
+keys 0 f
+wait_for "fill saved (revision 1)"
+win=2
+keys n
+wait_for "aerial-256.jpg +128,0  alice r1"
+screen | grep -qF "background      100.0%" || fail "B sees no fill"
+keys Enter
+wait_for "saved (revision 2)"
+[ "$("$tool" info "$p" 3)" = "0 2 bob" ] || fail "tile 3 info"
+
+# The mouse, as SGR reports: the 64x64 tile is drawn at scale 1 from cell
+# (2, 3), so cell (c, r) is tile pixel (c - 2, 2 (r - 3) + 1).  The wheel
+# makes the brush smaller; a drag from cell (10, 6) to (20, 6) paints.
+keys g 4 Enter
+wait_for "aerial-256.jpg +192,0  no label"
+keys 2
+mouse()
+{
+	$T send-keys -t "$win" -l "$(printf '\033[<%s' "$1")"
+}
+mouse "65;11;7M"
+wait_for "brush 1"
+mouse "0;11;7M"
+mouse "32;16;7M"
+mouse "32;21;7M"
+mouse "0;21;7m"
+wait_for "stroke saved (revision 1)"
+check_mask 4 2 "[" @8,7 Space @13,7 @18,7 Space
+
+# A smaller screen: the layout follows; too narrow, the panel goes.
+$T resize-window -t "$win" -x 80 -y 24
+i=0
+until screen | tail -n 1 | grep -qF "? help"; do
+	i=$((i + 1))
+	[ $i -lt 200 ] || fail "status line not at the bottom at 80 columns"
+	sleep 0.1
+done
+screen | grep -qF "Classes" || fail "no panel at 80 columns"
+$T resize-window -t "$win" -x 60 -y 20
+i=0
+until screen | tail -n 1 | grep -qF "? help"; do
+	i=$((i + 1))
+	[ $i -lt 200 ] || fail "status line at 60 columns"
+	sleep 0.1
+done
+screen | grep -qF "Classes" && fail "a panel at 60 columns"
+keys q
+wait_for "tui-exit=0"
+check_restored
+
+# SIGTERM: the terminal is given back.
+win=1
+kill -TERM "$(cat "$tmp/pid.$win")"
+wait_for "tui-exit=143"
+check_restored
+echo "ok"
+exit 0

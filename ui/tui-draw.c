@@ -1,0 +1,551 @@
+/*
+ * What the TUI draws: the layout, the side panel, the message and status
+ * lines, the help screen (through curses), and the image (around it).
+ *
+ *	+------------------------------+-+----------------+
+ *	|                              |||  classes       |
+ *	|        the tile image        |||  queue         |
+ *	|                              |||                |
+ *	+------------------------------+-+----------------+
+ *	| message line                        view facts  |
+ *	| status line (reverse)                  ? help   |
+ *	+-------------------------------------------------+
+ *
+ * Curses believes the image area is blank, and it is told nothing else: the
+ * image is written after doupdate() at its cell, from the encoded bytes
+ * kept in tui->img, whenever the view changed or curses may have drawn over
+ * it.  When the image's place or size changes, the whole screen is cleared
+ * (clearok), because neither half blocks curses never drew nor sixel pixels
+ * are erased by curses on its own.  The image area ends two rows above the
+ * bottom, so an image never reaches the last row and never scrolls.
+ */
+#include <curses.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tui-int.h"
+
+#define PANEL_W		30
+#define PANEL_MIN_COLS	72
+#define PAIR_ERROR	1
+#define PAIR_CLASS	2	/* + class index */
+
+/* The queue order's name. */
+const char *
+tui_draw_order_name(int order)
+{
+	switch (order) {
+	case ORDER_DISAGREEMENT:
+		return ("disagreement");
+	case ORDER_ENTROPY:
+		return ("entropy");
+	case ORDER_RANDOM:
+		return ("random");
+	default:
+		return ("id");
+	}
+}
+
+static const char *
+tui_draw_state_name(int state)
+{
+	switch (state) {
+	case TILE_DONE:
+		return ("done");
+	case TILE_SKIPPED:
+		return ("skipped");
+	default:
+		return ("new");
+	}
+}
+
+/* The nearest of the eight basic curses colours. */
+static short
+tui_draw_colour8(const uint8_t *rgb)
+{
+	short	c = 0;
+
+	if (rgb[0] >= 128)
+		c |= COLOR_RED;
+	if (rgb[1] >= 128)
+		c |= COLOR_GREEN;
+	if (rgb[2] >= 128)
+		c |= COLOR_BLUE;
+	return (c);
+}
+
+/* One colour pair per class swatch, and one for errors. */
+void
+tui_draw_colours(struct tui *tui)
+{
+	int	i;
+	short	bg;
+
+	if (!has_colors())
+		return;
+	start_color();
+	use_default_colors();
+	tui->ncolours = COLORS;
+	init_pair(PAIR_ERROR, COLOR_RED, -1);
+	for (i = 0; i < tui->cl.n && PAIR_CLASS + i < COLOR_PAIRS; i++) {
+		if (COLORS >= 256)
+			bg = blocks_colour256(tui->cl.c[i].rgb);
+		else
+			bg = tui_draw_colour8(tui->cl.c[i].rgb);
+		init_pair(PAIR_CLASS + i, COLOR_BLACK, bg);
+	}
+}
+
+/* The image's pixels per cell. */
+static void
+tui_draw_cell(struct tui *tui, int *cw, int *ch)
+{
+	if (tui->graphics == GRAPHICS_SIXEL) {
+		*cw = tui->term.cell_w > 0 ? tui->term.cell_w : 10;
+		*ch = tui->term.cell_h > 0 ? tui->term.cell_h : 20;
+	} else {
+		*cw = 1;
+		*ch = 2;
+	}
+}
+
+/*
+ * Work out where everything goes for the current screen size, and the
+ * frame's size: at fit, the tile at the largest integer scale that fits
+ * (or the fraction that fits when it is larger than the area); zoomed, the
+ * whole area.  Sixel frames are a multiple of 6 pixels high.
+ */
+void
+tui_draw_layout(struct tui *tui)
+{
+	struct tui_layout	*l = &tui->lay, old = tui->lay;
+	struct view		*v = &tui->v;
+	int			 cw, ch, aw, ah, fw, fh;
+	float			 s;
+
+	l->rows = LINES;
+	l->cols = COLS;
+	l->status_row = l->rows - 1;
+	l->msg_row = l->rows - 2;
+	l->panel_w = l->cols >= PANEL_MIN_COLS ? PANEL_W : 0;
+	l->area_cols = l->cols - (l->panel_w > 0 ? l->panel_w + 1 : 0);
+	l->panel_col = l->area_cols + 1;
+	l->area_rows = l->rows - 2 > 0 ? l->rows - 2 : 0;
+
+	tui_draw_cell(tui, &cw, &ch);
+	aw = l->area_cols * cw;
+	ah = l->area_rows * ch;
+	ah -= ah % (tui->graphics == GRAPHICS_SIXEL ? 6 : 2);
+	if (v->w <= 0 || v->h <= 0 || aw <= 0 || ah <= 0) {
+		fw = fh = 0;
+	} else {
+		s = fminf((float)aw / v->w, (float)ah / v->h);
+		if (s >= 1)
+			s = floorf(s);
+		if (v->zoom != 0)
+			s *= v->zoom;
+		fw = (int)ceilf(v->w * s);
+		fh = (int)ceilf(v->h * s);
+		fw = fw > aw ? aw : fw;
+		fh = fh > ah ? ah : fh;
+	}
+	/* Round up to whole rows of the renderer, within the area. */
+	if (tui->graphics == GRAPHICS_SIXEL)
+		fh = (fh + 5) / 6 * 6;
+	else
+		fh = (fh + 1) / 2 * 2;
+	fh = fh > ah ? ah : fh;
+
+	tui->fr.w = fw;
+	tui->fr.h = fh;
+	l->img_cols = (fw + cw - 1) / cw;
+	l->img_rows = (fh + ch - 1) / ch;
+	l->img_col = (l->area_cols - l->img_cols) / 2;
+	l->img_row = (l->area_rows - l->img_rows) / 2;
+	if (memcmp(&old, l, sizeof old) != 0) {
+		clearok(curscr, TRUE);
+		tui->img_stale = tui->img_dirty = 1;
+	}
+}
+
+/* Print at most width columns of s at (row, col). */
+static void
+tui_draw_text(int row, int col, int width, const char *s)
+{
+	if (width <= 0)
+		return;
+	mvaddnstr(row, col, s, width);
+}
+
+/* Fill the state and score of queue entry i if not known yet. */
+static void
+tui_draw_entry(struct tui *tui, size_t i)
+{
+	struct tui_entry	*e = &tui->q[i];
+	struct tile		 t;
+	char			*cause = NULL;
+
+	if (e->known)
+		return;
+	e->known = 1;
+	e->state = -1;
+	e->score = NAN;
+	if (tui->open && e->id == tui->t.id) {
+		e->state = tui->t.state;
+		e->score = tui->t.score;
+		return;
+	}
+	memset(&t, 0, sizeof t);
+	if (store_tile_get(tui->st, e->id, &t, &cause) != 0) {
+		free(cause);
+		return;
+	}
+	e->state = t.state;
+	e->score = t.score;
+	tile_free(&t);
+}
+
+/* The class palette; returns the next free row. */
+static int
+tui_draw_classes(struct tui *tui, int row, int max)
+{
+	struct tui_layout	*l = &tui->lay;
+	size_t			 total = (size_t)tui->v.w * tui->v.h;
+	char			 line[64], key;
+	int			 i, col = l->panel_col + 1, w = l->panel_w - 1;
+
+	attron(A_BOLD);
+	tui_draw_text(row++, col, w, "Classes              share");
+	attroff(A_BOLD);
+	for (i = 0; i < tui->cl.n && row < max; i++, row++) {
+		key = tui->cl.c[i].key != '\0' ? tui->cl.c[i].key :
+		    i < 10 ? '0' + i : ' ';
+		if (i == tui->cls && !tui->eraser)
+			attron(A_REVERSE);
+		snprintf(line, sizeof line, "%c%c", i == tui->cls &&
+		    !tui->eraser ? '>' : ' ', key);
+		tui_draw_text(row, col, w, line);
+		if (i == tui->cls && !tui->eraser)
+			attroff(A_REVERSE);
+		attron(COLOR_PAIR(PAIR_CLASS + i));
+		tui_draw_text(row, col + 3, 2, "  ");
+		attroff(COLOR_PAIR(PAIR_CLASS + i));
+		snprintf(line, sizeof line, "%-16.16s%5.1f%%", tui->names[i],
+		    total ? 100.0 * tui->counts[i] / total : 0.0);
+		tui_draw_text(row, col + 6, w - 6, line);
+	}
+	if (row < max) {
+		if (tui->eraser)
+			attron(A_REVERSE);
+		tui_draw_text(row, col, w, tui->eraser ? ">e" : " e");
+		if (tui->eraser)
+			attroff(A_REVERSE);
+		snprintf(line, sizeof line, "%-16.16s%5.1f%%", "not labelled",
+		    total ? 100.0 * tui->counts[MASK_VOID] / total : 0.0);
+		tui_draw_text(row++, col + 6, w - 6, line);
+	}
+	return (row);
+}
+
+/* The queue around the open tile. */
+static void
+tui_draw_queue(struct tui *tui, int row, int max)
+{
+	struct tui_layout	*l = &tui->lay;
+	struct tui_entry	*e;
+	char			 line[64], score[16];
+	size_t			 first, i;
+	int			 col = l->panel_col + 1, w = l->panel_w - 1, n;
+
+	attron(A_BOLD);
+	if (tui->qi < tui->nq)
+		snprintf(line, sizeof line, "Queue %-11s %4zu/%zu",
+		    tui_draw_order_name(tui->order), tui->qi + 1, tui->nq);
+	else
+		snprintf(line, sizeof line, "Queue %-11s %zu",
+		    tui_draw_order_name(tui->order), tui->nq);
+	tui_draw_text(row++, col, w, line);
+	attroff(A_BOLD);
+	if (tui->qi == tui->nq && tui->open && row < max) {
+		snprintf(line, sizeof line, "(tile %lld is not in it)",
+		    (long long)tui->t.id);
+		tui_draw_text(row++, col, w, line);
+	}
+	n = max - row;
+	if (n <= 0 || tui->nq == 0)
+		return;
+	first = tui->qi < tui->nq && tui->qi > (size_t)n / 3 ?
+	    tui->qi - n / 3 : 0;
+	if (first + n > tui->nq)
+		first = tui->nq > (size_t)n ? tui->nq - n : 0;
+	for (i = first; i < tui->nq && row < max; i++, row++) {
+		tui_draw_entry(tui, i);
+		e = &tui->q[i];
+		score[0] = '\0';
+		if (!isnan(e->score))
+			snprintf(score, sizeof score, "%7.4f", e->score);
+		snprintf(line, sizeof line, "%c%8lld  %-8s%s",
+		    i == tui->qi ? '>' : ' ', (long long)e->id,
+		    e->state < 0 ? "?" : tui_draw_state_name(e->state), score);
+		if (i == tui->qi)
+			attron(A_REVERSE);
+		tui_draw_text(row, col, w, line);
+		if (i == tui->qi)
+			attroff(A_REVERSE);
+	}
+}
+
+/* The side panel: classes, then the queue. */
+static void
+tui_draw_panel(struct tui *tui)
+{
+	struct tui_layout	*l = &tui->lay;
+	int			 row;
+
+	if (l->panel_w == 0)
+		return;
+	mvvline(0, l->panel_col - 1, ACS_VLINE, l->area_rows);
+	row = tui_draw_classes(tui, 0, l->area_rows / 2 + 2);
+	tui_draw_queue(tui, row + 1, l->area_rows);
+}
+
+/* The message line: the last message or the job's progress; view facts. */
+static void
+tui_draw_message(struct tui *tui)
+{
+	struct tui_layout	*l = &tui->lay;
+	struct view		*v = &tui->v;
+	char			 facts[64];
+	const char		*show;
+	int			 fl;
+
+	if (!tui->overlay)
+		show = "mask off";
+	else if (tui->show == SHOW_LABEL)
+		show = "label";
+	else if (tui->show == SHOW_PRED)
+		show = "prediction";
+	else
+		show = "label+prediction";
+	fl = snprintf(facts, sizeof facts, "%s %d%%  zoom %s", show,
+	    (int)lrintf(v->opacity * 100), v->zoom == 0 ? "fit" :
+	    v->zoom == 2 ? "2x" : "4x");
+	if (fl >= l->cols)
+		fl = 0;
+	else
+		tui_draw_text(l->msg_row, l->cols - fl, fl, facts);
+
+	if (tui->msg != NULL && tui->msg_error)
+		attron(COLOR_PAIR(PAIR_ERROR) | A_BOLD);
+	if (tui->msg != NULL)
+		tui_draw_text(l->msg_row, 0, l->cols - fl - 1, tui->msg);
+	else if (tui->job_text != NULL)
+		tui_draw_text(l->msg_row, 0, l->cols - fl - 1, tui->job_text);
+	if (tui->msg != NULL && tui->msg_error)
+		attroff(COLOR_PAIR(PAIR_ERROR) | A_BOLD);
+}
+
+/* The status line: what the tile is and what the tools will do. */
+static void
+tui_draw_status(struct tui *tui)
+{
+	struct tui_layout	*l = &tui->lay;
+	struct tile		*t = &tui->t;
+	struct view		*v = &tui->v;
+	char			 line[512], who[96], tool[96];
+	const char		*saved, *hint = "? help ";
+	int			 hl = strlen(hint);
+
+	if (t->revision > 0)
+		snprintf(who, sizeof who, "%s r%d", tui->author, t->revision);
+	else
+		snprintf(who, sizeof who, "no label");
+	if (tui->eraser)
+		snprintf(tool, sizeof tool, "eraser");
+	else
+		snprintf(tool, sizeof tool, "%d %s", tui->cls,
+		    tui->names[tui->cls]);
+	if (tui->pen)
+		saved = "painting";
+	else if (tui->unsaved)
+		saved = "NOT SAVED";
+	else
+		saved = "saved";
+	/* Most wanted first: what is cut on a narrow screen is the end. */
+	snprintf(line, sizeof line, " tile %lld  %s  %s | %s  brush %d  "
+	    "%d,%d | %s +%d,%d  %s", (long long)t->id,
+	    tui_draw_state_name(t->state), saved, tool, v->brush, v->cur_x,
+	    v->cur_y, tui->source, t->x, t->y, who);
+	attron(A_REVERSE);
+	mvhline(l->status_row, 0, ' ', l->cols);
+	tui_draw_text(l->status_row, 0, l->cols - hl - 1, line);
+	if (l->cols > hl)
+		tui_draw_text(l->status_row, l->cols - hl, hl, hint);
+	attroff(A_REVERSE);
+}
+
+/* Rows of keys per help page. */
+static int
+tui_draw_help_rows(struct tui *tui)
+{
+	int	n = tui->lay.rows - 4;
+
+	return (n < 1 ? 1 : n);
+}
+
+/* How many pages the help screen has. */
+int
+tui_draw_help_pages(struct tui *tui)
+{
+	const struct key_binding	*kb;
+	int				 n = 0, per;
+
+	for (kb = key_table; kb->name != NULL; kb++)
+		n++;
+	per = tui_draw_help_rows(tui);
+	return ((n + per - 1) / per);
+}
+
+/* The help screen: every key of the table, a page at a time. */
+static void
+tui_draw_help(struct tui *tui)
+{
+	const struct key_binding	*kb;
+	struct tui_layout		*l = &tui->lay;
+	char				 line[160];
+	int				 per, page, pages, i = 0, row = 2;
+
+	per = tui_draw_help_rows(tui);
+	page = tui->help - 1;
+	pages = tui_draw_help_pages(tui);
+	snprintf(line, sizeof line, "s4lab label: keys (page %d of %d; %s)",
+	    page + 1, pages, page + 1 < pages ? "any key for more, q to close" :
+	    "any key to close");
+	attron(A_BOLD);
+	tui_draw_text(0, 1, l->cols - 1, line);
+	attroff(A_BOLD);
+	for (kb = key_table; kb->name != NULL; kb++, i++) {
+		if (i < page * per || i >= (page + 1) * per)
+			continue;
+		snprintf(line, sizeof line, "%-10s %s", kb->name, kb->help);
+		tui_draw_text(row++, 2, l->cols - 2, line);
+	}
+}
+
+/*
+ * Compose the view and encode it.  Zoomed in, the view pans to keep the
+ * cursor an eighth of the view away from its edges.
+ */
+void
+tui_draw_compose(struct tui *tui)
+{
+	struct view	*v = &tui->v;
+	struct frame	*fr = &tui->fr;
+	struct tui_layout *l = &tui->lay;
+	int		 vw, vh, mx, my, px, py;
+
+	v->show = tui->overlay ? tui->show : 0;
+	v->mask = tui->mask;
+	v->pred = tui->pred;
+	if (fr->w <= 0 || fr->h <= 0) {
+		tui->img.len = 0;
+		return;
+	}
+	compose(v, fr);
+	if (v->zoom != 0 && fr->scale > 0) {
+		vw = (int)(fr->w / fr->scale);
+		vh = (int)(fr->h / fr->scale);
+		mx = vw / 8;
+		my = vh / 8;
+		px = fr->ox;
+		py = fr->oy;
+		if (v->cur_x < px + mx)
+			px = v->cur_x - mx;
+		else if (v->cur_x > px + vw - 1 - mx)
+			px = v->cur_x - vw + 1 + mx;
+		if (v->cur_y < py + my)
+			py = v->cur_y - my;
+		else if (v->cur_y > py + vh - 1 - my)
+			py = v->cur_y - vh + 1 + my;
+		if (px != fr->ox || py != fr->oy) {
+			v->pan_x = px < 0 ? 0 : px;
+			v->pan_y = py < 0 ? 0 : py;
+			compose(v, fr);
+		}
+	}
+	v->pan_x = fr->ox;
+	v->pan_y = fr->oy;
+
+	tui->img.len = 0;
+	if (tui->graphics == GRAPHICS_SIXEL && tui->sx != NULL &&
+	    sixel_enc_frame(tui->sx, fr, l->img_row, l->img_col,
+	    &tui->img) == 0)
+		return;
+	tui->img.len = 0;
+	blocks_encode(fr, l->img_row, l->img_col, tui->term.truecolor,
+	    &tui->img);
+}
+
+/* Write the kept image bytes to the terminal. */
+static void
+tui_draw_image(struct tui *tui)
+{
+	struct buf	out;
+
+	memset(&out, 0, sizeof out);
+	buf_add(&out, tui->img.p, tui->img.len);
+	if (buf_write(&out, STDOUT_FILENO) != 0)
+		log_debug(LOG_UI, "image write failed");
+	buf_free(&out);
+}
+
+/* Draw the screen: curses first, then the image over its area. */
+void
+tui_draw(struct tui *tui)
+{
+	erase();
+	if (tui->help) {
+		tui_draw_help(tui);
+	} else {
+		tui_draw_panel(tui);
+		tui_draw_message(tui);
+	}
+	if (tui->open)
+		tui_draw_status(tui);
+	wnoutrefresh(stdscr);
+	doupdate();
+
+	if (tui->help || !tui->open || !tui->img_dirty)
+		return;
+	if (tui->img_stale)
+		tui_draw_compose(tui);
+	tui->img_stale = 0;
+	tui_draw_image(tui);
+	tui->img_dirty = 0;
+}
+
+/*
+ * The tile pixel under a mouse report: pixels under SGR-Pixels, else the
+ * centre of the cell.
+ */
+int
+tui_draw_mouse_to_tile(struct tui *tui, const struct tui_mouse *m, int *x,
+    int *y)
+{
+	struct tui_layout	*l = &tui->lay;
+	int			 cw, ch, fx, fy;
+
+	tui_draw_cell(tui, &cw, &ch);
+	if (tui->pixel_mouse) {
+		fx = m->x - l->img_col * cw;
+		fy = m->y - l->img_row * ch;
+	} else {
+		fx = (m->x - l->img_col) * cw + cw / 2;
+		fy = (m->y - l->img_row) * ch + ch / 2;
+	}
+	if (fx < 0 || fy < 0 || fx >= tui->fr.w || fy >= tui->fr.h)
+		return (-1);
+	return (compose_to_tile(&tui->fr, &tui->v, fx, fy, x, y));
+}
