@@ -238,5 +238,21 @@ win=1
 kill -TERM "$(cat "$tmp/pid.$win")"
 wait_for "tui-exit=143"
 check_restored
+
+# A file name with an escape sequence in it shows cleaned, and does not
+# set the window title.
+evil="$tmp/$(printf 'evil\033]2;pwned\007.jpg')"
+cp "$scene" "$evil"
+"$S4LAB" init "$tmp/e.s4lab" --tile-size 64 >/dev/null || fail "init e"
+"$S4LAB" import "$tmp/e.s4lab" "$evil" >/dev/null 2>&1 || fail "import e"
+label "$tmp/e.s4lab"
+wait_for "evil?]2;pwned?.jpg +0,0"
+case "$($T display -p -t "$win" '#{pane_title}')" in
+*pwned*)
+	fail "a file name set the window title"
+	;;
+esac
+keys q
+wait_for "tui-exit=0"
 echo "ok"
 exit 0
