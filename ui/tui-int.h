@@ -52,7 +52,7 @@ void		 keys_mdoc(FILE *);
 /* A mouse report: SGR 1006 "CSI < b ; x ; y M|m" (x, y from 1; cells, or
  * pixels under SGR-Pixels 1016). */
 struct tui_mouse {
-	int		 button;	/* 0 left, 1 middle, 2 right, 64/65 wheel */
+	int		 button;	/* 0 left, 2 right; 64, 65 wheel */
 	int		 motion;	/* the button is held and moved */
 	int		 release;
 	int		 x, y;		/* from 0 */
@@ -90,7 +90,7 @@ struct tui {
 
 	/* The terminal. */
 	struct term		 term;
-	int			 graphics;		/* GRAPHICS_SIXEL|BLOCKS */
+	int			 graphics;		/* GRAPHICS_* */
 	int			 pixel_mouse;		/* 1016 on */
 	struct tui_layout	 lay;
 
@@ -107,7 +107,7 @@ struct tui {
 	char			*author;		/* cleaned */
 	uint8_t			*rgb;
 	uint8_t			*mask;
-	uint8_t			*snap;			/* mask before the change */
+	uint8_t			*snap;			/* before the change */
 	uint8_t			*pred;			/* NULL: none */
 	size_t			 counts[256];
 	struct tools_undo	*undo;
@@ -117,15 +117,15 @@ struct tui {
 	int			 eraser;
 	int			 pen;			/* a stroke is open */
 	int			 pen_x, pen_y;
-	int			 unsaved;		/* the last save failed */
+	int			 unsaved;		/* last save failed */
 
 	/* The view and its encoded image. */
 	struct view		 v;
 	int			 overlay;
-	int			 show;			/* SHOW_* when overlay */
+	int			 show;			/* SHOW_*, overlay on */
 	struct frame		 fr;
 	struct sixel_enc	*sx;
-	struct buf		 img;			/* encoded, kept */
+	struct buf		 img;			/* encoded */
 	int			 img_stale;		/* compose again */
 	int			 img_dirty;		/* write again */
 

@@ -752,7 +752,9 @@ tui_keeps_pen(enum tui_action a)
 static void
 tui_show(struct tui *tui)
 {
-	static const char	*names[] = { "", "label", "prediction", "both" };
+	static const char	*names[] = {
+		"", "label", "prediction", "both"
+	};
 
 	if (tui->show == (SHOW_LABEL | SHOW_PRED))
 		tui->show = SHOW_LABEL;

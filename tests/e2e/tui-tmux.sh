@@ -107,9 +107,9 @@ sleep 0.2
 
 # The first tile, its status line, the help screen.
 label --user tester "$p"
-screen | grep -qF \
-    " tile 1  new  saved | 1 no-damage  brush 2  32,32 | aerial-256.jpg +0,0  no label" ||
-    fail "status line"
+status=" tile 1  new  saved | 1 no-damage  brush 2  32,32 |"
+status="$status aerial-256.jpg +0,0  no label"
+screen | grep -qF "$status" || fail "status line"
 screen | grep -qF "Queue disagreement    1/16" || fail "side panel queue"
 screen | grep -qF "no-damage" || fail "side panel classes"
 $T resize-window -t "$win" -x 100 -y 24
