@@ -219,6 +219,7 @@ tui_draw_classes(struct tui *tui, int row, int max)
 	attron(A_BOLD);
 	tui_draw_text(row++, col, w, "Classes              share");
 	attroff(A_BOLD);
+	l->class_row = row;
 	for (i = 0; i < tui->cl.n && row < max; i++, row++) {
 		key = tui->cl.c[i].key != '\0' ? tui->cl.c[i].key :
 		    i < 10 ? '0' + i : ' ';
@@ -246,6 +247,7 @@ tui_draw_classes(struct tui *tui, int row, int max)
 		    total ? 100.0 * tui->counts[MASK_VOID] / total : 0.0);
 		tui_draw_text(row++, col + 6, w - 6, line);
 	}
+	l->class_rows = row - l->class_row;
 	return (row);
 }
 
@@ -274,12 +276,16 @@ tui_draw_queue(struct tui *tui, int row, int max)
 		tui_draw_text(row++, col, w, line);
 	}
 	n = max - row;
+	l->queue_rows = 0;
 	if (n <= 0 || tui->nq == 0)
 		return;
 	first = tui->qi < tui->nq && tui->qi > (size_t)n / 3 ?
 	    tui->qi - n / 3 : 0;
 	if (first + n > tui->nq)
 		first = tui->nq > (size_t)n ? tui->nq - n : 0;
+	l->queue_row = row;
+	l->queue_first = first;
+	l->queue_rows = n;
 	for (i = first; i < tui->nq && row < max; i++, row++) {
 		tui_draw_entry(tui, i);
 		e = &tui->q[i];
@@ -524,6 +530,22 @@ tui_draw(struct tui *tui)
 	tui->img_stale = 0;
 	tui_draw_image(tui);
 	tui->img_dirty = 0;
+}
+
+/* The cell of a mouse report (pixels under SGR-Pixels). */
+void
+tui_draw_mouse_cell(struct tui *tui, const struct tui_mouse *m, int *col,
+    int *row)
+{
+	int	cw, ch;
+
+	*col = m->x;
+	*row = m->y;
+	if (tui->pixel_mouse) {
+		tui_draw_cell(tui, &cw, &ch);
+		*col = m->x / cw;
+		*row = m->y / ch;
+	}
 }
 
 /*

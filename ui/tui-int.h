@@ -78,6 +78,10 @@ struct tui_layout {
 	int		 msg_row, status_row;
 	int		 img_row, img_col;	/* the frame's top-left cell */
 	int		 img_rows, img_cols;
+	/* Where the panel's lists were drawn, for the mouse. */
+	int		 class_row, class_rows;	/* classes, then the eraser */
+	int		 queue_row, queue_rows;	/* shows q[queue_first]... */
+	size_t		 queue_first;
 };
 
 struct tui {
@@ -154,6 +158,9 @@ int		 tui_draw_help_pages(struct tui *);
 const char	*tui_draw_order_name(int);
 /* The tile pixel under a mouse report; -1 if none. */
 int		 tui_draw_mouse_to_tile(struct tui *, const struct tui_mouse *,
+		     int *, int *);
+/* The cell of a mouse report. */
+void		 tui_draw_mouse_cell(struct tui *, const struct tui_mouse *,
 		     int *, int *);
 
 /*

@@ -938,7 +938,45 @@ tui_key(struct tui *tui, int ch)
 	tui_message(tui, 0, "no such key; ? lists the keys");
 }
 
-/* The mouse: the left button paints, the right moves, the wheel sizes. */
+/*
+ * A click on the side panel: a class (or the eraser) is chosen, a tile of
+ * the queue opened.  Returns 1 if the click was on the panel.
+ */
+static int
+tui_mouse_panel(struct tui *tui, const struct tui_mouse *m)
+{
+	struct tui_layout	*l = &tui->lay;
+	int			 col, row;
+	size_t			 i;
+
+	tui_draw_mouse_cell(tui, m, &col, &row);
+	if (l->panel_w == 0 || col < l->panel_col || row >= l->area_rows)
+		return (0);
+	tui_pen_up(tui);
+	if (m->button != 0 || m->motion || m->release)
+		return (1);
+	if (row >= l->class_row && row < l->class_row + l->class_rows) {
+		if (row - l->class_row < tui->cl.n) {
+			tui->cls = row - l->class_row;
+			tui->eraser = 0;
+			tui_message(tui, 0, "class %d %s", tui->cls,
+			    tui->names[tui->cls]);
+		} else {
+			tui->eraser = 1;
+			tui_message(tui, 0, "eraser on");
+		}
+	} else if (row >= l->queue_row && row < l->queue_row + l->queue_rows) {
+		i = l->queue_first + (row - l->queue_row);
+		if (i < tui->nq)
+			tui_open_index(tui, i);
+	}
+	return (1);
+}
+
+/*
+ * The mouse: on the tile the left button paints and the wheel sizes the
+ * brush; on the panel a click chooses a class or opens a tile.
+ */
 static void
 tui_mouse(struct tui *tui, const struct tui_mouse *m)
 {
@@ -949,6 +987,8 @@ tui_mouse(struct tui *tui, const struct tui_mouse *m)
 		tui_brush(tui, m->button == 64 ? 1 : -1);
 		return;
 	}
+	if (tui_mouse_panel(tui, m))
+		return;
 	if (!tui->open || tui_draw_mouse_to_tile(tui, m, &x, &y) != 0) {
 		if (m->release)
 			tui_pen_up(tui);

@@ -212,6 +212,15 @@ mouse "0;21;7m"
 wait_for "stroke saved (revision 1)"
 check_mask 4 2 "[" @8,7 Space @13,7 @18,7 Space
 
+# A click on the panel: class 3's row (the list starts on row 1), then the
+# queue's row for tile 5 (B's queue is 2 to 16, then 1, from row 9).
+mouse "0;75;5M"
+mouse "0;75;5m"
+wait_for "| 3 major-damage  brush 1"
+mouse "0;75;13M"
+mouse "0;75;13m"
+wait_for "tile 5  new  saved"
+
 # A smaller screen: the layout follows; too narrow, the panel goes.
 $T resize-window -t "$win" -x 80 -y 24
 i=0
