@@ -1,4 +1,5 @@
 # man/: mdoc pages.
 dist_man_MANS += \
 	man/s4lab.1 \
+	man/s4lab.5 \
 	$(NULL)

@@ -2,4 +2,12 @@
 noinst_LIBRARIES += libs4model.a
 libs4model_a_SOURCES = \
 	model/model.h \
+	model/safetensors.c \
+	model/net.c \
+	model/model-int.h \
+	model/tensor.c \
+	model/layers.c \
+	model/conv.c \
+	model/conv-direct.c \
+	model/conv-kernel.h \
 	$(NULL)

@@ -54,7 +54,8 @@ float		 rng_normal(struct rng *);
  * channels in/out, H W spatial. */
 
 /* 3x3 (pad 1) or 1x1 (pad 0) convolution, stride 1.
- * inp (N,C,H,W), weight (K,C,k,k), bias (K) or NULL, out (N,K,H,W). */
+ * inp (N,C,H,W), weight (K,C,k,k), bias (K) or NULL, out (N,K,H,W).
+ * In backward, dinp, dweight and dbias may each be NULL (not wanted). */
 void	conv_forward(struct tensor *out, const struct tensor *inp,
 	    const struct tensor *weight, const struct tensor *bias);
 void	conv_backward(struct tensor *dinp, struct tensor *dweight,
@@ -63,7 +64,10 @@ void	conv_backward(struct tensor *dinp, struct tensor *dweight,
 
 /* Batch normalisation over N,H,W per channel.  In training, batch
  * statistics are used and running ones updated (momentum 0.1, unbiased
- * variance, as PyTorch); mean and invstd (C) are saved for backward. */
+ * variance, as PyTorch); mean and invstd (C) are saved for backward.
+ * bn_forward allocates the state's tensors when they are NULL (the caller
+ * frees them); the state may be NULL in inference.  In backward, dgamma
+ * and dbeta may be NULL. */
 struct bn_state {
 	struct tensor	*mean;
 	struct tensor	*invstd;
@@ -106,7 +110,8 @@ void	concat_backward(struct tensor *da, struct tensor *db,
 /* Softmax over channels. */
 void	softmax_forward(struct tensor *prob, const struct tensor *logits);
 
-/* Softmax cross-entropy, mean over pixels whose target is not 255.
+/* Softmax cross-entropy, mean over pixels whose target is not 255 (a
+ * target >= classes is ignored too).
  * target has N*H*W bytes.  Returns the loss; dlogits gets its gradient
  * (scaled by `scale`).  Returns 0 and leaves dlogits alone when every
  * pixel is ignored. */
@@ -120,7 +125,10 @@ float	consistency_forward_backward(struct tensor *dlogits,
 	    const struct tensor *logits, const struct tensor *target,
 	    float scale);
 
-/* Adam with decoupled weight decay (AdamW), bias-corrected. */
+/* Adam with decoupled weight decay (AdamW), bias-corrected, as
+ * torch.optim.AdamW.  t is the step number: the caller increments it once
+ * per training step (to 1 for the first) before calling adam_step on each
+ * parameter; m and v start at zero. */
 struct adam {
 	float		 lr, beta1, beta2, eps, weight_decay;
 	int		 t;
@@ -128,7 +136,7 @@ struct adam {
 void	adam_step(struct adam *, struct tensor *param,
 	    const struct tensor *grad, struct tensor *m, struct tensor *v);
 /* Scale all gradients so their global L2 norm is at most max; returns
- * the norm before clipping. */
+ * the norm before clipping (torch.nn.utils.clip_grad_norm_). */
 float	clip_grad_norm(struct tensor **grads, int n, float max);
 
 /* ------------------------------------------------------------------ */
@@ -167,6 +175,7 @@ void		 st_free(struct st_file *);
 #define NET_PERTURB_SPDROP	2	/* spatial (channel-wise) dropout */
 #define NET_PERTURB_CUTOUT	3	/* zero a random rectangle */
 #define NET_NPERTURB		4
+#define NET_PERTURB_NONE	(-1)	/* identity: for tests and ablations */
 
 struct net_config {
 	int		 classes;	/* output classes */
@@ -177,6 +186,8 @@ struct net_config {
 	int		 tile;		/* input side in pixels (256) */
 	int		 threads;
 	uint64_t	 seed;
+	int		 augment;	/* flips, rotations, jitter (1) */
+	float		 clip;		/* gradient norm limit, 0 none (5) */
 };
 
 struct net;
@@ -187,16 +198,28 @@ void		 net_config_default(struct net_config *, int classes);
 struct net	*net_new(const struct net_config *);
 void		 net_free(struct net *);
 const struct net_config *net_config(const struct net *);
-/* Weights in and out, by the twin's tensor names; load checks shapes. */
+/* Weights in and out, by the twin's tensor names; load checks shapes and
+ * gives the other settings their defaults. */
 int		 net_load(struct net **, const char *, char **);
 int		 net_save(const struct net *, const char *, char **);
+
+/* Weights into an existing network of the same shape (classes, width,
+ * depth, aux, tile), keeping its other settings. */
+int		 net_read_weights(struct net *, const char *, char **);
+/* The tensors in the twin's order: count and names. */
+int		 net_nparams(const struct net *);
+const char	*net_param_name(const struct net *, int);
+/* A parameter by its name, or its gradient after the last training step
+ * when grad is set (NULL for BN running statistics); NULL if unknown. */
+const struct tensor *net_tensor(const struct net *, const char *, int);
 
 /*
  * Inference on n tiles: rgb is n * 3 * tile * tile bytes, HWC order per
  * tile (as decoded JPEG).  prob_main gets n * classes * tile * tile
  * softmax probabilities; prob_aux (NULL to skip) n * aux * classes *
- * tile * tile; disagreement[i] (NULL to skip) is the mean over pixels and
- * auxiliary decoders of the squared difference of softmaxes.
+ * tile * tile (tile-major: tile i, then aux k); disagreement[i] (NULL
+ * to skip) is the mean over auxiliary decoders, pixels and classes of the
+ * squared difference of softmaxes (the consistency loss at inference).
  */
 void		 net_infer(struct net *, const uint8_t *rgb, int n,
 		     float *prob_main, float *prob_aux, float *disagreement);
@@ -205,6 +228,8 @@ void		 net_infer(struct net *, const uint8_t *rgb, int n,
  * One CCT training step: nl labelled tiles (rgb, masks of tile*tile bytes
  * with 255 ignored) and nu unlabelled tiles; w_cons weights the
  * consistency loss.  Returns the supervised and consistency losses.
+ * When cfg->augment is set, each tile is flipped or rotated (mask too) and
+ * its brightness and contrast jittered first.  Increments adam->t.
  */
 struct net_losses {
 	float		 sup;

@@ -22,7 +22,8 @@ static const char *cmd_import_options[] = {
 };
 
 const struct cmd_entry cmd_import_entry = {
-	"import", "PROJECT PATH...",
+	"import",
+	"[--masks DIR] [--max-pixels N] [--user NAME] PROJECT PATH...",
 	"cut JPEG and PNG scenes into tiles and add them to a project",
 	cmd_import_options, cmd_import_exec
 };

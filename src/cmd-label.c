@@ -31,19 +31,6 @@ static const struct option cmd_label_longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-/* Read --graphics. */
-static int
-cmd_label_graphics(const char *s)
-{
-	if (strcmp(s, "auto") == 0)
-		return (GRAPHICS_AUTO);
-	if (strcmp(s, "sixel") == 0)
-		return (GRAPHICS_SIXEL);
-	if (strcmp(s, "blocks") == 0)
-		return (GRAPHICS_BLOCKS);
-	return (-1);
-}
-
 static int
 cmd_label_exec(int argc, char **argv)
 {
@@ -67,7 +54,7 @@ cmd_label_exec(int argc, char **argv)
 			opt.user = optarg;
 			break;
 		case 'g':
-			if ((opt.graphics = cmd_label_graphics(optarg)) < 0) {
+			if ((opt.graphics = term_graphics_mode(optarg)) < 0) {
 				fprintf(stderr, "%s label: --graphics must be "
 				    "auto, sixel or blocks, not %s\n",
 				    S4LAB_NAME, optarg);

@@ -2,8 +2,16 @@
  * The subcommands, one line each, in the order --help lists them.  Each
  * cmd-NAME.c defines cmd_NAME_entry.
  */
+CMD(demo)
 CMD(version)
+CMD(train)
+CMD(trainer)
+CMD(jobs)
+CMD(predict)
+CMD(queue)
+CMD(models)
 CMD(init)
 CMD(import)
 CMD(stats)
 CMD(label)
+CMD(export)

@@ -11,6 +11,11 @@ libs4core_a_SOURCES = \
 	src/progress.c \
 	src/xdg.c \
 	src/sha256.c \
+	src/jobs.c \
+	src/models.c \
+	src/rank.c \
+	src/train.c \
+	src/trainer.c \
 	src/image.c \
 	src/image-int.h \
 	src/maskio.c \
@@ -19,15 +24,24 @@ libs4core_a_SOURCES = \
 	src/store.c \
 	src/json.c \
 	src/classes.c \
+	src/export.c \
 	$(NULL)
 
 bin_PROGRAMS += src/s4lab
 src_s4lab_SOURCES = \
 	src/main.c \
 	src/cmd-label.c \
+	src/cmd-demo.c \
 	src/commands.h \
+	src/cmd-jobs.c \
+	src/cmd-models.c \
+	src/cmd-predict.c \
+	src/cmd-queue.c \
+	src/cmd-train.c \
+	src/cmd-trainer.c \
 	src/cmd-init.c \
 	src/cmd-import.c \
 	src/cmd-stats.c \
+	src/cmd-export.c \
 	$(NULL)
 src_s4lab_LDADD = $(LDADD_ALL)

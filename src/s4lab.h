@@ -18,6 +18,7 @@
 #ifndef S4LAB_H
 #define S4LAB_H
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -294,6 +295,180 @@ int		 mask_unpack(const unsigned char *, size_t, uint8_t *, size_t,
 		     char **);
 
 /* ------------------------------------------------------------------ */
+/* jobs.c: the jobs table, shared by the trainer, the TUI and commands. */
+
+#define JOB_QUEUED	0
+#define JOB_RUNNING	1
+#define JOB_DONE	2
+#define JOB_FAILED	3
+#define JOB_CANCELLED	4
+
+/* A running job whose heartbeat is older than this is taken for dead. */
+#define JOB_STALE_SECONDS	600
+
+struct job {
+	int64_t		 id;
+	char		*kind;		/* "train" or "predict" */
+	int		 state;		/* JOB_* */
+	int64_t		 created, started, finished, heartbeat;
+	int		 pid;
+	char		*host;
+	char		*phase;		/* "load", "train", ...; "" if none */
+	double		 progress;	/* 0 .. 1 */
+	int		 epoch;
+	double		 loss;		/* NaN: none yet */
+	double		 eta;		/* seconds left; -1: unknown */
+	char		*message;	/* why it failed, or a summary */
+	char		*params;	/* a flat JSON object */
+	int		 cancel;	/* 1 once cancellation was asked */
+	int64_t		 model_id;	/* 0: none */
+};
+
+const char	*job_state_name(int);
+/* Queue a job; params is a flat JSON object or NULL.  Returns its id. */
+int64_t		 job_queue(struct store *, const char *, const char *,
+		     char **);
+/*
+ * Claim the oldest queued job (or job id if it is not 0) in one
+ * BEGIN IMMEDIATE transaction: it becomes running with this process's
+ * pid and host.  Returns 1 and fills job, 0 if there was none, -1.
+ */
+int		 job_claim(struct store *, int64_t, struct job *, char **);
+/* Progress (phase, epoch, loss, fraction, eta) and heartbeat of a
+ * running job; returns 1 if it was cancelled, 0 if not, -1 on error.
+ * phase NULL, epoch < 0 and loss NaN keep the stored ones. */
+int		 job_progress(struct store *, int64_t, const char *, int,
+		     double, double, double, char **);
+/* Also call fn (phase, fraction, eta) on each job_progress in this
+ * process, for a foreground progress bar; NULL to stop. */
+void		 job_set_hook(void (*)(const char *, double, double));
+/* 1 if cancellation of a job was asked, 0 if not, -1. */
+int		 job_cancelled(struct store *, int64_t, char **);
+/* End a running job as done (model id, or 0), failed or cancelled. */
+int		 job_finish(struct store *, int64_t, int64_t, const char *,
+		     char **);
+int		 job_fail(struct store *, int64_t, const char *, char **);
+int		 job_end_cancelled(struct store *, int64_t, char **);
+/* Ask a job to stop: a queued one is cancelled at once, a running one
+ * when its trainer sees the flag.  -1 if it has already ended. */
+int		 job_cancel(struct store *, int64_t, char **);
+/* Mark failed the running jobs whose process is gone from this host or
+ * whose heartbeat is older than stale seconds; returns how many. */
+int		 job_reap(struct store *, int, char **);
+/* 1 if some running job has a live process (or a fresh heartbeat). */
+int		 job_live(struct store *, int);
+int		 job_get(struct store *, int64_t, struct job *, char **);
+/* The newest queued or running job: 1 and filled, 0 if none, -1. */
+int		 job_current(struct store *, struct job *, char **);
+/* All jobs, newest first; free each with job_clear, then the array. */
+int		 job_list(struct store *, struct job **, size_t *, char **);
+void		 job_clear(struct job *);
+/*
+ * A number from the flat JSON params: 1 if found (value set), 0 if
+ * absent, -1 if the params are malformed or the value is not a number
+ * (true and false read as 1 and 0).
+ */
+int		 job_param(const struct job *, const char *, double *, char **);
+
+/* ------------------------------------------------------------------ */
+/* trainer.c: runs queued jobs. */
+
+/* Reap stale jobs, then run queued jobs until none is left (or one,
+ * with once).  Progress goes to the jobs row, messages to f.  Returns
+ * how many jobs failed, or -1. */
+int		 trainer_run(struct store *, int, FILE *, char **);
+/* Run one claimed job in this process (train or predict). */
+int		 trainer_run_job(struct store *, struct job *, char **);
+/*
+ * Make sure a trainer runs: when no live job is running, start `exe
+ * trainer --detach PROJECT` (exe NULL: /proc/self/exe).  Returns 1 if it
+ * started one, 0 if one was running, -1.
+ */
+int		 trainer_ensure(struct store *, const char *, char **);
+/*
+ * The demo's first retrain: when the project has labelled train tiles, no
+ * model and no queued or running job, queue a train job with default
+ * settings and ensure a trainer (exe as above).  Returns 1 if it queued
+ * one, 0 if there was nothing to do, -1.
+ */
+int		 trainer_first_retrain(struct store *, const char *, char **);
+/* Fork, setsid, nice 10, output to PROJECT.trainer.log: 1 in the
+ * parent, 0 in the detached child, -1 on error. */
+int		 trainer_detach(const char *, char **);
+
+/* ------------------------------------------------------------------ */
+/* cmd-train.c */
+
+/* Claim a queued job and run it here (or follow it if another trainer
+ * took it), with a progress bar; returns an exit status. */
+int		 train_wait(struct store *, int64_t);
+
+/* ------------------------------------------------------------------ */
+/* train.c: a train job. */
+
+/* Train a new model from a snapshot of the project, validate it, predict
+ * every tile and store all of it in one transaction.  0, or -1 with a
+ * cause (and 1 if it was cancelled). */
+int		 train_job(struct store *, struct job *, char **);
+
+/* Predict every tile with the newest model and store masks and scores
+ * in one transaction.  0, 1 if cancelled, -1. */
+int		 predict_job(struct store *, struct job *, char **);
+
+/* ------------------------------------------------------------------ */
+/* models.c: model versions and their predictions. */
+
+struct model {
+	int64_t		 id;
+	int64_t		 created;
+	int64_t		 job_id;
+	char		*config;	/* JSON */
+	char		*metrics;	/* JSON */
+};
+
+/* The newest model's id; 0 if there is none (or on error). */
+int64_t		 model_newest(struct store *);
+/* All models, newest first (without weights). */
+int		 model_list(struct store *, struct model **, size_t *,
+		     char **);
+void		 model_clear(struct model *);
+/* The weights blob of a model, malloc'd. */
+int		 model_weights(struct store *, int64_t, unsigned char **,
+		     size_t *, char **);
+/*
+ * The newest model's prediction for a tile: mask gets len bytes (the
+ * tile's w * h), score and entropy (may be NULL) its scores.  Returns 1
+ * if there is one, 0 if not (mask filled with MASK_VOID), -1.
+ */
+int		 model_prediction(struct store *, int64_t, uint8_t *, size_t,
+		     double *, double *, char **);
+
+/* ------------------------------------------------------------------ */
+/* rank.c: the order in which tiles are offered for labelling. */
+
+struct rank_entry {
+	int64_t		 tile_id;
+	int64_t		 source_id;
+	int		 state;		/* TILE_* */
+	double		 score;		/* by the order's measure; NaN none */
+	double		 disagreement;
+	double		 entropy;
+	int		 rank;		/* 1.. among new tiles; 0 others */
+};
+
+/*
+ * Every tile in offering order by ORDER_DISAGREEMENT, ORDER_ENTROPY or
+ * ORDER_RANDOM (ORDER_ID: by id): new tiles first, highest score first,
+ * with scene diversity (a scene's tiles are interleaved with other
+ * scenes' when those score nearly as high); then skipped, then done.
+ */
+int		 rank_queue(struct store *, int, struct rank_entry **,
+		     size_t *, char **);
+/* The entry of a tile in a ranking, or NULL. */
+const struct rank_entry *rank_find(const struct rank_entry *, size_t,
+		     int64_t);
+/* Parse "disagreement", "entropy", "random", "id"; -1 if unknown. */
+int		 rank_order_parse(const char *);
 /* image.c: JPEG and PNG decoding, JPEG encoding, lossless JPEG crops. */
 
 #define IMAGE_UNKNOWN	0
@@ -407,5 +582,35 @@ char		*import_mask_path(const char *, const struct import_item *);
 int		 import_file(struct store *, const char *, const char *,
 		     const struct classes *, const struct import_opts *,
 		     struct import_stats *, char **);
+
+/* ------------------------------------------------------------------ */
+/* export.c: the tiles of a project as a Pascal VOC or COCO dataset. */
+
+#define EXPORT_VOC	0
+#define EXPORT_COCO	1
+
+struct export_opts {
+	int		 format;	/* EXPORT_* */
+	int		 all;		/* every tile, not only done ones */
+	int		 force;		/* replace a non-empty directory */
+	/* Called with (arg, tiles written, tiles to write); may be NULL. */
+	void		(*tick)(void *, int64_t, int64_t);
+	void		*arg;
+	/* When *stop becomes non-zero the export gives up (may be NULL). */
+	volatile sig_atomic_t *stop;
+};
+
+struct export_stats {
+	int64_t		 tiles;		/* written */
+	int64_t		 labelled;	/* of which had a label */
+	int64_t		 train, val;
+	int64_t		 annotations;	/* COCO: one per tile and class */
+};
+
+/* The base of a tile's file name from its source path; malloc'd. */
+char		*export_base(const char *);
+int		 export_dataset(struct store *, const char *,
+		     const struct export_opts *, struct export_stats *,
+		     char **);
 
 #endif /* S4LAB_H */

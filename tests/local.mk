@@ -18,6 +18,10 @@ check_PROGRAMS += \
 	tests/unit/test_json \
 	tests/tools/tuitool \
 	tests/unit/test_tui_layout \
+	tests/unit/test_layers \
+	tests/unit/test_image \
+	tests/unit/test_maskio \
+	tests/unit/test_export \
 	$(NULL)
 tests_unit_test_util_SOURCES = tests/unit/test_util.c
 tests_unit_test_util_CFLAGS = $(TEST_CFLAGS)
@@ -49,6 +53,9 @@ tests_unit_test_image_LDADD = $(TEST_LDADD)
 tests_unit_test_maskio_SOURCES = tests/unit/test_maskio.c
 tests_unit_test_maskio_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_maskio_LDADD = $(TEST_LDADD)
+tests_unit_test_export_SOURCES = tests/unit/test_export.c
+tests_unit_test_export_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_export_LDADD = $(TEST_LDADD)
 tests_unit_test_import_SOURCES = tests/unit/test_import.c
 tests_unit_test_import_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_import_LDADD = $(TEST_LDADD)
@@ -63,9 +70,13 @@ tests_unit_test_render_SOURCES = tests/unit/test_render.c \
 tests_unit_test_render_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/tests/tools
 tests_unit_test_render_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_render_LDADD = $(TEST_LDADD)
+tests_unit_test_layers_SOURCES = tests/unit/test_layers.c
+tests_unit_test_layers_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_layers_LDADD = $(TEST_LDADD)
 
 TESTS += \
 	tests/e2e/init-stats.sh \
+	tests/e2e/export-reader.sh \
 	tests/unit/test_util \
 	tests/unit/test_tools \
 	tests/unit/test_keys \
@@ -76,9 +87,14 @@ TESTS += \
 	tests/unit/test_compose \
 	tests/unit/test_render \
 	tests/e2e/sixel-xterm.sh \
+	tests/e2e/blocks-tmux.sh \
 	tests/unit/test_store \
 	tests/unit/test_classes \
 	tests/unit/test_json \
+	tests/unit/test_layers \
+	tests/unit/test_image \
+	tests/unit/test_maskio \
+	tests/unit/test_export \
 	$(NULL)
 
 EXTRA_DIST += tests/data tests/e2e tests/bench
@@ -88,11 +104,39 @@ noinst_PROGRAMS += \
 	$(NULL)
 tests_bench_bench_import_SOURCES = tests/bench/bench_import.c
 tests_bench_bench_import_LDADD = $(LDADD_ALL)
+noinst_PROGRAMS += \
+	tests/bench/bench_store \
+	$(NULL)
+tests_bench_bench_store_SOURCES = tests/bench/bench_store.c
+tests_bench_bench_store_LDADD = $(LDADD_ALL)
+	tests/bench/bench_layers \
+	$(NULL)
+tests_bench_bench_layers_SOURCES = tests/bench/bench_layers.c
+tests_bench_bench_layers_LDADD = $(LDADD_ALL)
 bench: $(noinst_PROGRAMS) src/s4lab
 	S4LAB='$(abs_top_builddir)/src/s4lab' top_srcdir='$(abs_top_srcdir)' \
 	    top_builddir='$(abs_top_builddir)' \
 	    $(SHELL) $(srcdir)/tests/bench/run.sh
 .PHONY: bench
+
+# jobs, trainer, ranking.
+check_PROGRAMS += \
+	tests/unit/test_jobs \
+	tests/e2e/mkproject \
+	$(NULL)
+tests_unit_test_jobs_SOURCES = tests/unit/test_jobs.c tests/unit/synth.c \
+	tests/unit/synth.h
+tests_unit_test_jobs_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_jobs_LDADD = $(TEST_LDADD)
+tests_e2e_mkproject_SOURCES = tests/e2e/mkproject.c tests/unit/synth.c \
+	tests/unit/synth.h
+tests_e2e_mkproject_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/tests/unit
+tests_e2e_mkproject_LDADD = $(LDADD_ALL)
+
+TESTS += \
+	tests/unit/test_jobs \
+	tests/e2e/trainer-faults.sh \
+	$(NULL)
 
 # ui/ renderers: frame time beside img2sixel and chafa.
 noinst_PROGRAMS += tests/bench/bench_frame
@@ -118,3 +162,35 @@ TESTS += \
 	tests/e2e/tui-tmux.sh \
 	$(NULL)
 EXTRA_DIST += tests/e2e/tui-expect.py
+# The network (model/net.c, model/safetensors.c): unit tests, the C side
+# of the PyTorch parity test, the benchmark and the learning measurement.
+check_PROGRAMS += \
+	tests/unit/test_safetensors \
+	tests/unit/test_net \
+	tests/tools/netinfer \
+	$(NULL)
+TESTS += \
+	tests/unit/test_safetensors \
+	tests/unit/test_net \
+	tests/e2e/torch-parity.sh \
+	$(NULL)
+noinst_PROGRAMS += \
+	tests/bench/bench_net \
+	tests/tools/learn \
+	$(NULL)
+TILES_SOURCES = tests/tools/tiles.c tests/tools/tiles.h
+tests_unit_test_safetensors_SOURCES = tests/unit/test_safetensors.c
+tests_unit_test_safetensors_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_safetensors_LDADD = $(TEST_LDADD)
+tests_unit_test_net_SOURCES = tests/unit/test_net.c $(TILES_SOURCES)
+tests_unit_test_net_CFLAGS = $(TEST_CFLAGS) -I$(srcdir)/tests/tools
+tests_unit_test_net_LDADD = $(TEST_LDADD)
+tests_tools_netinfer_SOURCES = tests/tools/netinfer.c $(TILES_SOURCES)
+tests_tools_netinfer_CFLAGS = $(AM_CFLAGS) -I$(srcdir)/tests/tools
+tests_tools_netinfer_LDADD = $(LDADD_ALL)
+tests_bench_bench_net_SOURCES = tests/bench/bench_net.c $(TILES_SOURCES)
+tests_bench_bench_net_CFLAGS = $(AM_CFLAGS) -I$(srcdir)/tests/tools
+tests_bench_bench_net_LDADD = $(LDADD_ALL)
+tests_tools_learn_SOURCES = tests/tools/learn.c $(TILES_SOURCES)
+tests_tools_learn_CFLAGS = $(AM_CFLAGS) -I$(srcdir)/tests/tools
+tests_tools_learn_LDADD = $(LDADD_ALL)

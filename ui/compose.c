@@ -98,17 +98,17 @@ compose_classes(const struct view *v, uint8_t *cls, uint8_t *edge)
 static void
 compose_inks(const struct view *v, struct compose_ink *ink)
 {
-	const uint8_t	*rgb;
-	float		 op;
-	int		 c, k, j, a, luma, line;
+	struct compose_ink	*in;
+	const uint8_t		*rgb;
+	float			 op;
+	int			 c, k, j, a, luma, line;
 
 	op = v->opacity < 0 ? 0 : v->opacity > 1 ? 1 : v->opacity;
 	for (c = 0; c < v->cl->n; c++) {
 		rgb = v->cl->c[c].rgb;
 		luma = (rgb[0] * 77 + rgb[1] * 150 + rgb[2] * 29) >> 8;
 		for (k = 0; k < 2; k++) {
-			struct compose_ink *in = &ink[c | (k ? COMPOSE_PRED : 0)];
-
+			in = &ink[c | (k ? COMPOSE_PRED : 0)];
 			a = (int)lrintf(op * 256);
 			if (k && (v->show & SHOW_LABEL))
 				a /= 2;

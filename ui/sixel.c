@@ -24,9 +24,9 @@
  * the row above the last.  Sixel display mode (DECSDM, which would pin
  * images to the top-left corner and never scroll) is left alone: terminals
  * disagree about which of its two states is which, and a scrolling image
- * placed at the cursor behaves the same everywhere.  The cursor is saved before (DECSC), placed at
- * the image's cell, and restored after (DECRC): terminals disagree about
- * where it is left after an image.
+ * placed at the cursor behaves the same everywhere.  The cursor is saved
+ * before (DECSC), placed at the image's cell, and restored after (DECRC):
+ * terminals disagree about where it is left after an image.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -199,27 +199,31 @@ sixel_box_split(struct sixel_enc *se, struct sixel_box *box,
 	return (0);
 }
 
-/* Build the palette and the bin table for rows 0..h-1 of fr. */
+/* Build the palette and the bin table for a w x h rectangle of pixels,
+ * stride pixels from one row to the next. */
 static void
-sixel_palette(struct sixel_enc *se, const struct frame *fr, int h)
+sixel_palette(struct sixel_enc *se, const uint8_t *rgb, int stride, int w,
+    int h)
 {
 	struct sixel_box	 boxes[SIXEL_COLOURS];
 	const uint8_t		*p;
-	size_t			 i, npx = (size_t)fr->w * h;
 	uint64_t		 score, best;
-	int			 nbins = 0, nboxes, b, pick, len, k, bin, j;
+	int			 nbins = 0, nboxes, b, pick, len, k, bin, j, x, y;
 	uint64_t		 s[3];
 	uint32_t		 c;
 
 	/* Histogram. */
 	memset(se->count, 0, SIXEL_BINS * sizeof *se->count);
 	memset(se->sum, 0, SIXEL_BINS * 3 * sizeof *se->sum);
-	for (i = 0, p = fr->rgb; i < npx; i++, p += 3) {
-		bin = sixel_bin(p);
-		se->count[bin]++;
-		se->sum[bin * 3] += p[0];
-		se->sum[bin * 3 + 1] += p[1];
-		se->sum[bin * 3 + 2] += p[2];
+	for (y = 0; y < h; y++) {
+		p = rgb + (size_t)y * stride * 3;
+		for (x = 0; x < w; x++, p += 3) {
+			bin = sixel_bin(p);
+			se->count[bin]++;
+			se->sum[bin * 3] += p[0];
+			se->sum[bin * 3 + 1] += p[1];
+			se->sum[bin * 3 + 2] += p[2];
+		}
 	}
 	for (bin = 0; bin < SIXEL_BINS; bin++) {
 		if (se->count[bin] != 0)
@@ -263,9 +267,10 @@ sixel_palette(struct sixel_enc *se, const struct frame *fr, int h)
 			for (j = 0; j < 3; j++)
 				s[j] += se->sum[bin * 3 + j];
 		}
-		for (j = 0; j < 3; j++)
-			se->palette[b * 3 + j] = c ? (uint8_t)((s[j] + c / 2) / c)
-			    : 0;
+		for (j = 0; j < 3; j++) {
+			se->palette[b * 3 + j] = c == 0 ? 0 :
+			    (uint8_t)((s[j] + c / 2) / c);
+		}
 	}
 	se->ncolours = nboxes;
 }
@@ -447,6 +452,56 @@ out:
 }
 
 /*
+ * Append the w x h rectangle of fr at (x, y) as a sixel image placed at
+ * cell (row, col), 0-based.  h is a multiple of 6.  Returns -1 if it
+ * cannot be encoded; out then holds nothing new.
+ */
+static int
+sixel_enc_rect(struct sixel_enc *se, const struct frame *fr, int x, int y,
+    int w, int h, int row, int col, struct buf *out)
+{
+	const uint8_t	*p, *rgb;
+	size_t		 npx, start = out->len, body;
+	uint8_t		*q;
+	int		 i, j;
+
+	if (w <= 0 || h <= 0 || w > SIXEL_MAX_SIDE || h > SIXEL_MAX_SIDE ||
+	    x < 0 || y < 0 || x + w > fr->w || y + h > fr->h || h % 6 != 0)
+		return (-1);
+	npx = (size_t)w * h;
+	rgb = fr->rgb + ((size_t)y * fr->w + x) * 3;
+
+	/* Quantise. */
+	sixel_palette(se, rgb, fr->w, w, h);
+	if (se->idxsize < npx) {
+		se->idx = xreallocarray(se->idx, npx, 1);
+		se->idxsize = npx;
+	}
+	q = se->idx;
+	for (j = 0; j < h; j++) {
+		p = rgb + (size_t)j * fr->w * 3;
+		for (i = 0; i < w; i++, p += 3)
+			*q++ = se->lut[sixel_bin(p)];
+	}
+
+	/* Encode between the cursor moves. */
+	buf_printf(out, "\0337\033[%d;%dH", row + 1, col + 1);
+	body = out->len;
+	if (se->libsixel) {
+		if (sixel_body_libsixel(se, w, h, out) != 0) {
+			out->len = start;
+			return (-1);
+		}
+	} else
+		sixel_body(se, w, h, out);
+	sixel_trim(out, body);
+	buf_printf(out, "\0338");
+	log_debug(LOG_SIXEL, "%dx%d at %d,%d: %d colours, %zu bytes", w, h,
+	    row, col, se->ncolours, out->len - start);
+	return (0);
+}
+
+/*
  * Append the sixel image of fr, placed at cell (row, col) (0-based), to
  * out.  Returns -1 if it cannot be encoded; out then holds nothing new.
  */
@@ -454,38 +509,45 @@ int
 sixel_enc_frame(struct sixel_enc *se, const struct frame *fr, int row,
     int col, struct buf *out)
 {
-	const uint8_t	*p;
-	size_t		 i, npx, start = out->len, body;
-	int		 h;
+	return (sixel_enc_rect(se, fr, 0, 0, fr->w, fr->h - fr->h % 6, row,
+	    col, out));
+}
 
-	h = fr->h - fr->h % 6;
-	if (fr->w <= 0 || h <= 0 || fr->w > SIXEL_MAX_SIDE ||
-	    h > SIXEL_MAX_SIDE)
+/*
+ * Append only the part of fr's image (as sixel_enc_frame draws it at cell
+ * (row, col)) that covers frame pixels x0..x1-1, y0..y1-1, for a redraw
+ * after a small change.  The part starts on a cell boundary, since an
+ * image can only be placed at a cell, and its height is a multiple of 6
+ * that ends within the whole image: at the bottom it starts a cell or a
+ * few higher instead.  Returns -1 if there is nothing to draw.
+ */
+int
+sixel_enc_region(struct sixel_enc *se, const struct frame *fr, int row,
+    int col, int cell_w, int cell_h, int x0, int y0, int x1, int y1,
+    struct buf *out)
+{
+	int	h6 = fr->h - fr->h % 6, xs, ys, h;
+
+	if (cell_w <= 0 || cell_h <= 0)
 		return (-1);
-	npx = (size_t)fr->w * h;
-
-	/* Quantise. */
-	sixel_palette(se, fr, h);
-	if (se->idxsize < npx) {
-		se->idx = xreallocarray(se->idx, npx, 1);
-		se->idxsize = npx;
+	x0 = x0 < 0 ? 0 : x0;
+	y0 = y0 < 0 ? 0 : y0;
+	x1 = x1 > fr->w ? fr->w : x1;
+	y1 = y1 > h6 ? h6 : y1;
+	if (x0 >= x1 || y0 >= y1)
+		return (-1);
+	xs = x0 - x0 % cell_w;
+	ys = y0 - y0 % cell_h;
+	h = (y1 - ys + 5) / 6 * 6;
+	if (ys + h > h6) {
+		/* Up a cell at a time until the rest is whole bands. */
+		while (ys > 0 && (h6 - ys) % 6 != 0)
+			ys -= cell_h;
+		if (ys < 0)
+			ys = 0;
+		h = h6 - ys;
+		h -= h % 6;
 	}
-	for (i = 0, p = fr->rgb; i < npx; i++, p += 3)
-		se->idx[i] = se->lut[sixel_bin(p)];
-
-	/* Encode between the cursor moves. */
-	buf_printf(out, "\0337\033[%d;%dH", row + 1, col + 1);
-	body = out->len;
-	if (se->libsixel) {
-		if (sixel_body_libsixel(se, fr->w, h, out) != 0) {
-			out->len = start;
-			return (-1);
-		}
-	} else
-		sixel_body(se, fr->w, h, out);
-	sixel_trim(out, body);
-	buf_printf(out, "\0338");
-	log_debug(LOG_SIXEL, "%dx%d at %d,%d: %d colours, %zu bytes", fr->w,
-	    h, row, col, se->ncolours, out->len - start);
-	return (0);
+	return (sixel_enc_rect(se, fr, xs, ys, x1 - xs, h, row + ys / cell_h,
+	    col + xs / cell_w, out));
 }

@@ -326,3 +326,16 @@ term_choose(const struct term *term, int graphics)
 		return (GRAPHICS_SIXEL);
 	return (GRAPHICS_BLOCKS);
 }
+
+/* Read a --graphics argument: GRAPHICS_*, or -1 if it names none. */
+int
+term_graphics_mode(const char *s)
+{
+	if (strcmp(s, "auto") == 0)
+		return (GRAPHICS_AUTO);
+	if (strcmp(s, "sixel") == 0)
+		return (GRAPHICS_SIXEL);
+	if (strcmp(s, "blocks") == 0)
+		return (GRAPHICS_BLOCKS);
+	return (-1);
+}

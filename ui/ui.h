@@ -69,6 +69,8 @@ int		 term_parse_da1(const char *, size_t, int *);
 int		 term_parse_cellsize(const char *, size_t, int *, int *);
 int		 term_parse_textsize(const char *, size_t, int *, int *);
 int		 term_parse_decrqm(const char *, size_t, int, int *);
+/* "auto", "sixel", "blocks" -> GRAPHICS_*; -1 for anything else. */
+int		 term_graphics_mode(const char *);
 /* Choose the renderer: GRAPHICS_SIXEL or GRAPHICS_BLOCKS. */
 int		 term_choose(const struct term *, int);
 
@@ -131,6 +133,12 @@ void		 sixel_enc_free(struct sixel_enc *);
  * the last screen row.  -1 if the frame cannot be encoded. */
 int		 sixel_enc_frame(struct sixel_enc *, const struct frame *,
 		     int, int, struct buf *);
+/* Only the part of that image over frame pixels x0..x1-1, y0..y1-1
+ * (args: row, col, cell_w, cell_h, x0, y0, x1, y1), widened to cell
+ * boundaries and whole bands, for redrawing a small change (a stroke)
+ * with a fraction of the bytes.  -1 if there is nothing to draw. */
+int		 sixel_enc_region(struct sixel_enc *, const struct frame *,
+		     int, int, int, int, int, int, int, int, struct buf *);
 /* Encode with libsixel's encoder instead of the faster own one (the
  * palette is the same); for tests and benchmarks. */
 void		 sixel_enc_use_libsixel(struct sixel_enc *, int);

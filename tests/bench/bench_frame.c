@@ -83,8 +83,8 @@ bench_view(const char *name, const uint8_t *rgb, int w, int h, int size)
 	struct buf	 out = { 0 };
 	struct sixel_enc *se;
 	double		 tc[BENCH_RUNS], tm[BENCH_RUNS], ts[BENCH_RUNS];
-	double		 tb[BENCH_RUNS], t0;
-	size_t		 sbytes = 0, bbytes = 0;
+	double		 tb[BENCH_RUNS], tr[BENCH_RUNS], t0;
+	size_t		 sbytes = 0, bbytes = 0, rbytes = 0;
 	uint8_t		*mask;
 	int		 i;
 
@@ -121,15 +121,24 @@ bench_view(const char *name, const uint8_t *rgb, int w, int h, int size)
 		ts[i] = (now_seconds() - t0) * 1e3;
 		sbytes = out.len;
 
+		/* A stroke's worth: 40x40 pixels, cells of 10x20. */
+		out.len = 0;
+		t0 = now_seconds();
+		sixel_enc_region(se, &fr, 0, 0, 10, 20, size / 3, size / 3,
+		    size / 3 + 40, size / 3 + 40, &out);
+		tr[i] = (now_seconds() - t0) * 1e3;
+		rbytes = out.len;
+
 		out.len = 0;
 		t0 = now_seconds();
 		blocks_encode(&fr, 0, 0, 1, &out);
 		tb[i] = (now_seconds() - t0) * 1e3;
 		bbytes = out.len;
 	}
-	printf("%-22s %4d %8.3f %8.3f %8.2f %8zu %8.2f %8zu\n", name, size,
-	    bench_median(tc, BENCH_RUNS), bench_median(tm, BENCH_RUNS),
-	    bench_median(ts, BENCH_RUNS), sbytes,
+	printf("%-20s %4d %7.3f %7.3f %7.2f %7zu %6.2f %6zu %6.2f %7zu\n",
+	    name, size, bench_median(tc, BENCH_RUNS),
+	    bench_median(tm, BENCH_RUNS), bench_median(ts, BENCH_RUNS),
+	    sbytes, bench_median(tr, BENCH_RUNS), rbytes,
 	    bench_median(tb, BENCH_RUNS), bbytes);
 	sixel_enc_free(se);
 	buf_free(&out);
@@ -144,10 +153,11 @@ bench_inprocess(int argc, char **argv)
 	char	*cause;
 	int	 i, w, h;
 
-	printf("%-22s %4s %8s %8s %8s %8s %8s %8s\n", "tile", "view",
-	    "compose", "+mask", "sixel", "bytes", "blocks", "bytes");
-	printf("%-22s %4s %8s %8s %8s %8s %8s %8s\n", "", "px", "ms", "ms",
-	    "ms", "", "ms", "");
+	printf("%-20s %4s %7s %7s %7s %7s %6s %6s %6s %7s\n", "tile", "view",
+	    "compose", "+mask", "sixel", "bytes", "region", "bytes",
+	    "blocks", "bytes");
+	printf("%-20s %4s %7s %7s %7s %7s %6s %6s %6s %7s\n", "", "px", "ms",
+	    "ms", "ms", "", "ms", "", "ms", "");
 	for (i = 0; i < argc; i++) {
 		if ((rgb = imgio_load(argv[i], &w, &h, &cause)) == NULL)
 			fatalx("%s", cause);
@@ -158,7 +168,8 @@ bench_inprocess(int argc, char **argv)
 		free(rgb);
 	}
 	printf("(compose: tile only; +mask: half labelled, cursor and brush;"
-	    "\n blocks: 24-bit, one cell column per pixel, %d runs)\n",
+	    "\n region: sixel of a 40x40 change, cells of 10x20;"
+	    "\n blocks: 24-bit, one cell column per pixel; medians of %d)\n",
 	    BENCH_RUNS);
 }
 

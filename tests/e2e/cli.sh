@@ -25,7 +25,7 @@ for c in $cmds; do
 	"$S4LAB" "$c" --help >/dev/null || bad "$c --help"
 	"$S4LAB" "$c" --help | grep -q "^usage: s4lab $c" ||
 	    bad "$c --help has no usage line"
-	grep -q "^\.It Cm $c\( \|$\)" "$man" ||
+	grep -q "^\.Tg $c$" "$man" ||
 	    bad "man page has no entry for command $c"
 	for o in $("$S4LAB" "$c" --help | grep -o -- '--[a-z][a-z-]*' |
 	    sort -u); do

@@ -97,6 +97,17 @@ run mask sixel-xterm-mask.png -C -s 512 -m "$data/aerial-256-mask.png" \
 # it is found where it was put (a scroll would move it up by a cell).
 run bottom sixel-xterm-bottom.png -b "$data/aerial-256.jpg" || fail=1
 
+# A small change redrawn alone (sixel_enc_region) lands where the whole
+# image has it: the frame around it, 8 pixels each side, matches.
+region() {
+	run update sixel-xterm-update.png -u 41,53,101,95 \
+	    "$data/aerial-256.jpg" || return 1
+	set -- $(cat "$tmp/update/region.txt")
+	"$showframe" -x "$tmp/update/shot.ppm" "$tmp/update/ref-region.ppm" \
+	    $((3 + col * cw + $1)) $((3 + row * ch + $2)) 12 6.0
+}
+region || fail=1
+
 # The real TUI, where s4lab has label and import: a one-tile project,
 # s4lab label --graphics sixel; its sixel log line says where the image
 # went and how large the frame was.

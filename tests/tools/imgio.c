@@ -4,83 +4,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <png.h>
-#include <turbojpeg.h>
-
 #include "s4lab.h"
 #include "imgio.h"
 
-/* Decode JPEG bytes to RGB. */
-static uint8_t *
-imgio_jpeg(const char *path, const unsigned char *data, size_t len, int *w,
-    int *h, char **cause)
-{
-	tjhandle	 tj;
-	uint8_t		*rgb = NULL;
-	int		 sub, cs;
-
-	if ((tj = tjInitDecompress()) == NULL) {
-		set_cause(cause, "%s: %s", path, tjGetErrorStr());
-		return (NULL);
-	}
-	if (tjDecompressHeader3(tj, data, len, w, h, &sub, &cs) != 0) {
-		set_cause(cause, "%s: %s", path, tjGetErrorStr2(tj));
-		goto out;
-	}
-	rgb = xreallocarray(NULL, (size_t)*w * 3, *h);
-	if (tjDecompress2(tj, data, len, rgb, *w, 0, *h, TJPF_RGB, 0) != 0) {
-		set_cause(cause, "%s: %s", path, tjGetErrorStr2(tj));
-		free(rgb);
-		rgb = NULL;
-	}
-out:
-	tjDestroy(tj);
-	return (rgb);
-}
-
-/* Decode a PNG file to RGB (alpha dropped). */
-static uint8_t *
-imgio_png(const char *path, int *w, int *h, char **cause)
-{
-	png_image	 pi;
-	uint8_t		*rgb;
-
-	memset(&pi, 0, sizeof pi);
-	pi.version = PNG_IMAGE_VERSION;
-	if (!png_image_begin_read_from_file(&pi, path)) {
-		set_cause(cause, "%s: %s", path, pi.message);
-		return (NULL);
-	}
-	pi.format = PNG_FORMAT_RGB;
-	rgb = xmalloc(PNG_IMAGE_SIZE(pi));
-	if (!png_image_finish_read(&pi, NULL, rgb, 0, NULL)) {
-		set_cause(cause, "%s: %s", path, pi.message);
-		free(rgb);
-		return (NULL);
-	}
-	*w = (int)pi.width;
-	*h = (int)pi.height;
-	return (rgb);
-}
-
-/* Decode a JPEG or PNG file, told apart by their signatures. */
+/* Decode a JPEG or PNG file with the project's own reader (image.c). */
 uint8_t *
 imgio_load(const char *path, int *w, int *h, char **cause)
 {
-	unsigned char	*data;
-	uint8_t		*rgb = NULL;
-	size_t		 len;
+	struct image		img;
+	struct image_info	info;
 
-	if ((data = read_file(path, &len, 256 << 20, cause)) == NULL)
+	if (image_read(path, 100000000, &img, &info, cause) != 0)
 		return (NULL);
-	if (len > 3 && data[0] == 0xff && data[1] == 0xd8)
-		rgb = imgio_jpeg(path, data, len, w, h, cause);
-	else if (len > 8 && memcmp(data, "\211PNG", 4) == 0)
-		rgb = imgio_png(path, w, h, cause);
-	else
-		set_cause(cause, "%s: not a JPEG or PNG file", path);
-	free(data);
-	return (rgb);
+	*w = img.w;
+	*h = img.h;
+	return (img.rgb);
 }
 
 /* Read a binary PPM. */

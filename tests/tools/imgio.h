@@ -1,7 +1,6 @@
 /*
- * Image files for the test and benchmark programs: JPEG and PNG in, PPM
- * in and out.  Not part of s4lab itself (src/ has its own image code);
- * these only need to be small and to say what went wrong.
+ * Image files for the test and benchmark programs: JPEG and PNG in
+ * (through src/image.c), PPM in and out.
  */
 #ifndef S4LAB_IMGIO_H
 #define S4LAB_IMGIO_H

@@ -3,7 +3,8 @@
  * cell, for tests that look at a real terminal's screen.
  *
  *	showframe [-bC] [-g auto|sixel|blocks] [-m mask.png] [-o dir]
- *	    [-r row] [-c col] [-s px] [-t seconds] [-z zoom] image
+ *	    [-r row] [-c col] [-s px] [-t seconds] [-u x0,y0,x1,y1]
+ *	    [-z zoom] image
  *	showframe -R ref.ppm WxH image
  *	showframe -x shot.ppm ref.ppm x y radius tolerance
  *
@@ -13,7 +14,9 @@
  * "ready"; then it waits -t seconds (or until killed) and gives the
  * terminal back.  -b puts the image as low as it may go: its last pixel
  * row in the row above the last, with a line of text on the first row
- * (a screen that scrolled would move both).  -C draws the cursor and
+ * (a screen that scrolled would move both).  -u x0,y0,x1,y1 then paints
+ * that rectangle of the frame and redraws only it (sixel_enc_region).
+ * -C draws the cursor and
  * brush at the centre; -m overlays a colour-coded mask (grey 155 means
  * not labelled).
  *
@@ -158,6 +161,57 @@ showframe_compare(char **argv)
 	return (best <= tol && abs(bx) <= 2 && abs(by) <= 2 ? 0 : 1);
 }
 
+/*
+ * -u x0,y0,x1,y1: paint that rectangle of the frame magenta and redraw only
+ * it with sixel_enc_region; ref-region.ppm is the frame around it (8
+ * pixels more each side, so a misplaced redraw shows), and its place in
+ * the image goes to region.txt.
+ */
+static void
+showframe_update(struct sixel_enc *se, struct frame *fr,
+    const struct term *term, int row, int col, const char *spec,
+    const char *dir, struct buf *out)
+{
+	struct frame	 sub;
+	char		*path, *text, *cause;
+	int		 x0, y0, x1, y1, m = 8, y;
+
+	if (sscanf(spec, "%d,%d,%d,%d", &x0, &y0, &x1, &y1) != 4 ||
+	    x0 < m || y0 < m || x1 + m > fr->w || y1 + m > fr->h ||
+	    x0 >= x1 || y0 >= y1)
+		fatalx("-u %s: not a rectangle inside the frame", spec);
+	for (y = y0; y < y1; y++) {
+		uint8_t	*p = fr->rgb + ((size_t)y * fr->w + x0) * 3;
+		int	 x;
+
+		for (x = x0; x < x1; x++, p += 3) {
+			p[0] = p[2] = 255;
+			p[1] = 0;
+		}
+	}
+	usleep(300000);		/* the whole image first, for a while */
+	if (sixel_enc_region(se, fr, row, col, term->cell_w, term->cell_h,
+	    x0, y0, x1, y1, out) != 0)
+		fatalx("sixel_enc_region failed");
+
+	sub.w = x1 - x0 + 2 * m;
+	sub.h = y1 - y0 + 2 * m;
+	sub.rgb = xmalloc((size_t)sub.w * sub.h * 3);
+	for (y = 0; y < sub.h; y++) {
+		memcpy(sub.rgb + (size_t)y * sub.w * 3, fr->rgb +
+		    ((size_t)(y0 - m + y) * fr->w + x0 - m) * 3,
+		    (size_t)sub.w * 3);
+	}
+	xasprintf(&path, "%s/ref-region.ppm", dir);
+	if (imgio_write_ppm(path, sub.rgb, sub.w, sub.h, &cause) != 0)
+		fatalx("%s", cause);
+	free(path);
+	free(sub.rgb);
+	xasprintf(&text, "%d %d\n", x0 - m, y0 - m);
+	showframe_file(dir, "region.txt", text);
+	free(text);
+}
+
 /* Put the tty in raw mode; the old settings go in *old. */
 static int
 showframe_raw(struct termios *old)
@@ -215,6 +269,7 @@ main(int argc, char **argv)
 	struct buf	 out = { 0 };
 	struct sixel_enc *se;
 	const char	*dir = ".", *maskpath = NULL, *g = "auto";
+	const char	*update = NULL;
 	char		*cause, *text, *path;
 	uint8_t		*rgb, *mask = NULL;
 	int		 ch, fd, w, h, row = 1, col = 2, size = 0, secs = 30;
@@ -224,8 +279,9 @@ main(int argc, char **argv)
 		return (showframe_compare(argv + 2));
 	if (argc == 5 && strcmp(argv[1], "-R") == 0)
 		return (showframe_ref(argv + 2));
-	while ((ch = getopt(argc, argv, "bCc:g:m:o:r:s:t:z:")) != -1) {
+	while ((ch = getopt(argc, argv, "bCc:g:m:o:r:s:t:u:z:")) != -1) {
 		switch (ch) {
+		case 'u': update = optarg; break;
 		case 'b': bottom = 1; break;
 		case 'C': cursor = 1; break;
 		case 'c': col = atoi(optarg); break;
@@ -304,6 +360,11 @@ main(int argc, char **argv)
 		se = sixel_enc_new();
 		if (sixel_enc_frame(se, &fr, row, col, &out) != 0)
 			fatalx("sixel_enc_frame failed");
+		if (buf_write(&out, fd) != 0)
+			fatal("write");
+		if (update != NULL)
+			showframe_update(se, &fr, &term, row, col, update, dir,
+			    &out);
 		sixel_enc_free(se);
 	} else
 		blocks_encode(&fr, row, col, term.truecolor, &out);

@@ -136,6 +136,46 @@ strings_are_written_escaped(void **state)
 	free(buf);
 }
 
+/*
+ * Every prefix of a document, and many random byte changes to it, parse
+ * or fail cleanly (the sanitizer build checks for bad reads and leaks).
+ */
+static void
+mutations_never_crash(void **state)
+{
+	static const char	 doc[] = "{\"classes\": [{\"index\": 0, "
+	    "\"name\": \"b\\u00e9\", \"color\": \"#000000\"}, "
+	    "{\"n\": [1.5e3, -0, true, null, "
+	    "{\"x\": \"\\ud83d\\ude00\"}]}]}";
+	struct json		*j;
+	char			 buf[sizeof doc], *cause;
+	uint32_t		 seed = 12345;
+	size_t			 len, i, k, ok = 0;
+
+	for (len = 0; len < sizeof doc; len++) {
+		cause = NULL;
+		j = json_parse(doc, len, &cause);
+		assert_true((j == NULL) != (cause == NULL));
+		ok += j != NULL;
+		json_free(j);
+		free(cause);
+	}
+	assert_int_equal(ok, 1);	/* only the whole document */
+	for (i = 0; i < 20000; i++) {
+		memcpy(buf, doc, sizeof doc);
+		for (k = 0; k < 1 + i % 4; k++) {
+			seed = seed * 1103515245 + 12345;
+			buf[(seed >> 8) % (sizeof doc - 1)] =
+			    (char)(seed >> 24);
+		}
+		cause = NULL;
+		j = json_parse(buf, sizeof doc - 1, &cause);
+		assert_true((j == NULL) != (cause == NULL));
+		json_free(j);
+		free(cause);
+	}
+}
+
 int
 main(void)
 {
@@ -145,6 +185,7 @@ main(void)
 		cmocka_unit_test(numbers_ignore_the_locale),
 		cmocka_unit_test(bad_text_is_refused_with_its_place),
 		cmocka_unit_test(strings_are_written_escaped),
+		cmocka_unit_test(mutations_never_crash),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

@@ -154,6 +154,61 @@ sixel_real_tile_within_tolerance(void **state)
 	frame_free(&fr);
 }
 
+/* Decode a region's image and compare it with the frame at (x, y). */
+static void
+region_matches(const struct buf *out, const struct frame *fr, int x, int y,
+    int w, int h)
+{
+	struct frame	sub;
+	int		j, maxerr;
+
+	sub.w = w;
+	sub.h = h;
+	sub.rgb = xmalloc((size_t)w * h * 3);
+	for (j = 0; j < h; j++) {
+		memcpy(sub.rgb + (size_t)j * w * 3, fr->rgb + ((size_t)(y + j) *
+		    fr->w + x) * 3, (size_t)w * 3);
+	}
+	decode_and_compare(out, &sub, h, &maxerr);
+	assert_true(maxerr <= 2);
+	frame_free(&sub);
+}
+
+static void
+sixel_region_on_cells_and_bands(void **state)
+{
+	struct sixel_enc	*se;
+	struct frame		 fr;
+	struct buf		 out = { 0 };
+
+	small_frame(&fr, 40, 50);	/* drawn: 48 rows */
+	se = sixel_enc_new();
+
+	/* Cells of 7x10 at (2, 3): pixels 9..19 x 12..19 -> from cell
+	 * (1, 1), 13 wide, 12 high (two bands). */
+	assert_int_equal(sixel_enc_region(se, &fr, 2, 3, 7, 10, 9, 12, 20,
+	    20, &out), 0);
+	assert_memory_equal(out.p, "\0337\033[4;5H\033P", 10);
+	region_matches(&out, &fr, 7, 10, 13, 12);
+
+	/* At the bottom: rows 40..47 would need 12; it starts two cells
+	 * higher, at 30, with three bands. */
+	out.len = 0;
+	assert_int_equal(sixel_enc_region(se, &fr, 2, 3, 7, 10, 0, 45, 40,
+	    60, &out), 0);
+	assert_memory_equal(out.p, "\0337\033[6;4H\033P", 10);
+	region_matches(&out, &fr, 0, 30, 40, 18);
+
+	/* Nothing inside the image. */
+	out.len = 0;
+	assert_int_equal(sixel_enc_region(se, &fr, 0, 0, 7, 10, 5, 48, 9, 50,
+	    &out), -1);
+	assert_int_equal(out.len, 0);
+	sixel_enc_free(se);
+	buf_free(&out);
+	frame_free(&fr);
+}
+
 static void
 blocks_exact_bytes(void **state)
 {
@@ -210,6 +265,7 @@ main(void)
 		cmocka_unit_test(sixel_libsixel_encoder_round_trips),
 		cmocka_unit_test(sixel_refuses_less_than_a_band),
 		cmocka_unit_test(sixel_real_tile_within_tolerance),
+		cmocka_unit_test(sixel_region_on_cells_and_bands),
 		cmocka_unit_test(blocks_exact_bytes),
 		cmocka_unit_test(blocks_256_colours),
 	};

@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 
 #include <math.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -196,6 +197,29 @@ newer_version_is_refused_and_unchanged(void **state)
 	assert_int_equal(alen, blen);
 	assert_memory_equal(before, after, blen);
 	xasprintf(&wal, "%s-wal", path);
+	assert_int_equal(access(wal, F_OK), -1);
+	free(wal);
+	free(before);
+	free(after);
+	free(path);
+
+	/* In WAL mode too, and no WAL or shared memory file appears. */
+	path = scratch("newwal.s4lab");
+	st = store_open(path, STORE_CREATE, &cause);
+	assert_non_null(st);
+	store_close(st);
+	raw_exec(path, "PRAGMA user_version = 2");
+	before = slurp(path, &blen);
+	assert_null(store_open(path, 0, &cause));
+	assert_non_null(strstr(cause, "newer"));
+	free(cause);
+	after = slurp(path, &alen);
+	assert_int_equal(alen, blen);
+	assert_memory_equal(before, after, blen);
+	xasprintf(&wal, "%s-wal", path);
+	assert_int_equal(access(wal, F_OK), -1);
+	free(wal);
+	xasprintf(&wal, "%s-shm", path);
 	assert_int_equal(access(wal, F_OK), -1);
 	free(wal);
 	free(before);
@@ -480,6 +504,45 @@ concurrent_writers_lose_nothing(void **state)
 }
 
 static void
+kill_9_mid_writes_leaves_a_consistent_file(void **state)
+{
+	struct store	*st;
+	char		*path = scratch("kill.s4lab"), *cause = NULL;
+	int64_t		 ids[1], rev;
+	pid_t		 pid;
+	int		 i, status;
+
+	st = store_open(path, STORE_CREATE, &cause);
+	add_tiles(st, 1, ids);
+	if ((pid = fork()) == 0)
+		writer(path, ids[0], 1000000, "ann");
+	/* Kill it once it has written a few revisions. */
+	for (i = 0; i < 1000; i++) {
+		usleep(10 * 1000);
+		if (query_int(st, "SELECT count(*) FROM label_history") > 10)
+			break;
+	}
+	kill(pid, SIGKILL);
+	store_close(st);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+
+	st = store_open(path, 0, &cause);
+	assert_non_null(st);
+	assert_int_equal(query_int(st, "SELECT integrity_check = 'ok' "
+	    "FROM pragma_integrity_check"), 1);
+	/* Every committed revision has its history row, and no more. */
+	rev = query_int(st, "SELECT revision FROM labels");
+	assert_true(rev > 0);
+	assert_int_equal(query_int(st, "SELECT count(*) FROM label_history"),
+	    rev);
+	assert_int_equal(query_int(st, "SELECT max(revision) FROM "
+	    "label_history"), rev);
+	store_close(st);
+	free(path);
+}
+
+static void
 tile_ids_in_queue_orders(void **state)
 {
 	struct store	*st;
@@ -631,6 +694,7 @@ main(void)
 		cmocka_unit_test(labels_round_trip_with_history),
 		cmocka_unit_test(mask_unpack_refuses_bad_data),
 		cmocka_unit_test(concurrent_writers_lose_nothing),
+		cmocka_unit_test(kill_9_mid_writes_leaves_a_consistent_file),
 		cmocka_unit_test(tile_ids_in_queue_orders),
 		cmocka_unit_test(classes_round_trip),
 	};

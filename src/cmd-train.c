@@ -1,0 +1,215 @@
+/*
+ * s4lab train: queue a retrain, or run it here with --wait.
+ */
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "s4lab.h"
+
+static int	cmd_train_exec(int, char **);
+
+static const char *cmd_train_options[] = {
+	"-w, --wait\trun the job here with a progress bar",
+	"-b, --background\talso start a detached trainer",
+	"-s, --steps N\ttraining steps (default: as many as fit --minutes)",
+	"-m, --minutes M\ttime budget of the whole job when no --steps (8)",
+	"-S, --seed N\tseed of weights, shuffling and augmentation (1)",
+	"-u, --supervised-only\tno consistency loss on unlabelled tiles",
+	"-W, --width N\tchannels of the first level (16)",
+	"-t, --threads N\tthreads (default: all)",
+	NULL
+};
+
+const struct cmd_entry cmd_train_entry = {
+	"train", "[-bwu] [-s N] [-m M] [-S N] [-W N] [-t N] PROJECT",
+	"queue a retrain of the model", cmd_train_options, cmd_train_exec
+};
+
+static struct progress	train_pg;
+
+/* Redraw the bar from the job's progress. */
+static void
+train_hook(const char *phase, double fraction, double eta)
+{
+	if (phase != NULL)
+		train_pg.label = phase;
+	progress_set(&train_pg, fraction);
+}
+
+/* Wait for a job run by another trainer, drawing its progress. */
+static int
+train_follow(struct store *st, int64_t id, struct job *job, char **cause)
+{
+	static char	phase[32];
+
+	for (;;) {
+		if (job_get(st, id, job, cause) != 0)
+			return (-1);
+		if (job->state != JOB_QUEUED && job->state != JOB_RUNNING)
+			return (0);
+		snprintf(phase, sizeof phase, "%s", job->state == JOB_QUEUED ?
+		    "queued" : job->phase);
+		train_hook(phase, job->progress, job->eta);
+		job_clear(job);
+		usleep(500 * 1000);
+	}
+}
+
+/* Run (or follow) a job in the foreground; exit status. */
+int
+train_wait(struct store *st, int64_t id)
+{
+	struct job	 job;
+	char		*cause = NULL;
+	int		 rc;
+
+	progress_begin(&train_pg, "start", 1.0);
+	job_set_hook(train_hook);
+	rc = job_claim(st, id, &job, &cause);
+	if (rc == 1) {
+		rc = trainer_run_job(st, &job, &cause);
+		job_clear(&job);
+	} else if (rc == 0)
+		rc = train_follow(st, id, &job, &cause) == 0 ? 2 : -1;
+	job_set_hook(NULL);
+	progress_end(&train_pg);
+	if (rc == 2) {
+		rc = job.state == JOB_DONE ? 0 : job.state ==
+		    JOB_CANCELLED ? 1 : -1;
+		if (rc == -1)
+			xasprintf(&cause, "%s", job.message);
+		job_clear(&job);
+	}
+	if (rc == 1)
+		fprintf(stderr, "%s: job %lld cancelled\n", S4LAB_NAME,
+		    (long long)id);
+	else if (rc != 0)
+		fprintf(stderr, "%s: job %lld failed: %s\n", S4LAB_NAME,
+		    (long long)id, cause);
+	free(cause);
+	if (rc != 0)
+		return (EXIT_FAIL);
+	if (job_get(st, id, &job, NULL) == 0) {
+		printf("job %lld done: %s\n", (long long)id, job.message);
+		job_clear(&job);
+	}
+	return (EXIT_OK);
+}
+
+/* Append "key":value to a JSON object being built. */
+static void
+train_param(char **json, const char *key, double value)
+{
+	char	*s;
+
+	xasprintf(&s, "%s%s\"%s\":%.17g", *json, (*json)[1] == '\0' ? "" :
+	    ",", key, value);
+	free(*json);
+	*json = s;
+}
+
+/* Read a number option; -1 if malformed. */
+static int
+train_number(const char *arg, double min, double max, double *v)
+{
+	char	*end;
+
+	*v = strtod(arg, &end);
+	if (end == arg || *end != '\0' || !isfinite(*v) || *v < min ||
+	    *v > max)
+		return (-1);
+	return (0);
+}
+
+static int
+cmd_train_exec(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "wait", no_argument, NULL, 'w' },
+		{ "background", no_argument, NULL, 'b' },
+		{ "steps", required_argument, NULL, 's' },
+		{ "minutes", required_argument, NULL, 'm' },
+		{ "seed", required_argument, NULL, 'S' },
+		{ "supervised-only", no_argument, NULL, 'u' },
+		{ "width", required_argument, NULL, 'W' },
+		{ "threads", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct store	*st;
+	char		*params, *cause = NULL, *s;
+	int		 ch, wait = 0, bg = 0, rc = EXIT_OK;
+	double		 v;
+	int64_t		 id;
+
+	params = xstrdup("{");
+	while ((ch = getopt_long(argc, argv, "bwus:m:S:W:t:", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'w':
+			wait = 1;
+			break;
+		case 'b':
+			bg = 1;
+			break;
+		case 'u':
+			train_param(&params, "supervised_only", 1);
+			break;
+		case 's':
+		case 'm':
+		case 'S':
+		case 'W':
+		case 't':
+			if (train_number(optarg, ch == 'm' ? 0.01 : ch == 's' ?
+			    1 : 0, ch == 'W' ? 512 : 9e15, &v) != 0) {
+				fprintf(stderr, "%s: bad number: %s\n",
+				    S4LAB_NAME, optarg);
+				free(params);
+				return (EXIT_USAGE);
+			}
+			train_param(&params, ch == 's' ? "steps" : ch == 'm' ?
+			    "minutes" : ch == 'S' ? "seed" : ch == 'W' ?
+			    "width" : "threads", v);
+			break;
+		default:
+			free(params);
+			cmd_usage(&cmd_train_entry, stderr);
+			return (EXIT_USAGE);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 1) {
+		free(params);
+		cmd_usage(&cmd_train_entry, stderr);
+		return (EXIT_USAGE);
+	}
+	xasprintf(&s, "%s}", params);
+	free(params);
+	params = s;
+
+	if ((st = store_open(argv[0], 0, &cause)) == NULL)
+		goto fail;
+	if ((id = job_queue(st, "train", params, &cause)) < 0)
+		goto fail;
+	if (wait)
+		rc = train_wait(st, id);
+	else {
+		printf("job %lld queued\n", (long long)id);
+		if (bg && trainer_ensure(st, NULL, &cause) < 0)
+			goto fail;
+	}
+	store_close(st);
+	free(params);
+	return (rc);
+
+fail:
+	fprintf(stderr, "%s: %s\n", S4LAB_NAME, cause);
+	free(cause);
+	free(params);
+	if (st != NULL)
+		store_close(st);
+	return (EXIT_FAIL);
+}
