@@ -109,6 +109,7 @@ noinst_PROGRAMS += \
 	$(NULL)
 tests_bench_bench_store_SOURCES = tests/bench/bench_store.c
 tests_bench_bench_store_LDADD = $(LDADD_ALL)
+noinst_PROGRAMS += \
 	tests/bench/bench_layers \
 	$(NULL)
 tests_bench_bench_layers_SOURCES = tests/bench/bench_layers.c
