@@ -67,7 +67,8 @@ struct tui_entry {
 	int64_t		 id;
 	int		 known;
 	int		 state;		/* TILE_* */
-	double		 score;		/* NaN: none */
+	double		 score;		/* by the queue's order; NaN: none */
+	int		 rank;		/* 1.. among new tiles; 0: other */
 };
 
 /* Layout in cells; the image area never includes the last two rows. */
@@ -138,6 +139,7 @@ struct tui {
 	int			 quit;
 	char			*msg;
 	int			 msg_error;
+	double			 msg_time;		/* job progress after */
 
 	/* The model's side (tui-model.c). */
 	int64_t			 job_id;		/* 0: none running */
@@ -163,15 +165,13 @@ int		 tui_draw_mouse_to_tile(struct tui *, const struct tui_mouse *,
 void		 tui_draw_mouse_cell(struct tui *, const struct tui_mouse *,
 		     int *, int *);
 
-/*
- * tui-model.c: the model's side of the TUI, behind these functions so that
- * the predictions and jobs API of src/ plugs in there and nowhere else.
- */
+/* tui-model.c: the model's side of the TUI (predictions, retrains). */
 #define MODEL_PROGRESS	0x1	/* job_text changed */
 #define MODEL_NEW	0x2	/* a new model landed: reload */
 
 /* Fill pred (w x h) with the newest model's prediction: 1, or 0 if none. */
 int		 tui_model_pred(struct tui *, uint8_t *);
+void		 tui_model_init(struct tui *);
 /* Queue a retrain and start a trainer if none runs. */
 int		 tui_model_retrain(struct tui *, char **);
 /* Look at the running job and the newest model: MODEL_* flags. */

@@ -183,6 +183,7 @@ tui_message(struct tui *tui, int error, const char *fmt, ...)
 	free(tui->msg);
 	tui->msg = clean_text(s);
 	tui->msg_error = error;
+	tui->msg_time = now_seconds();
 	free(s);
 	log_debug(LOG_UI, "%s", tui->msg);
 }
@@ -220,27 +221,32 @@ tui_load_classes(struct tui *tui, char **cause)
 }
 
 /*
- * Read the queue in the current order.  Keeps the open tile's place in it
- * when it is there (qi = nq otherwise).
+ * Read the queue in the current order, with each tile's state, score and
+ * rank (rank.c mixes scenes when their scores are close).  Keeps the open
+ * tile's place in it when it is there (qi = nq otherwise).
  */
 static int
 tui_load_queue(struct tui *tui, char **cause)
 {
-	int64_t	*ids;
-	size_t	 n, i;
+	struct rank_entry	*e;
+	size_t			 n, i;
 
-	if (store_tile_ids(tui->st, tui->order, &ids, &n, cause) != 0)
+	if (rank_queue(tui->st, tui->order, &e, &n, cause) != 0)
 		return (-1);
 	free(tui->q);
 	tui->q = xcalloc(n == 0 ? 1 : n, sizeof *tui->q);
 	tui->nq = n;
 	tui->qi = n;
 	for (i = 0; i < n; i++) {
-		tui->q[i].id = ids[i];
-		if (tui->open && ids[i] == tui->t.id)
+		tui->q[i].id = e[i].tile_id;
+		tui->q[i].known = 1;
+		tui->q[i].state = e[i].state;
+		tui->q[i].score = e[i].score;
+		tui->q[i].rank = e[i].rank;
+		if (tui->open && e[i].tile_id == tui->t.id)
 			tui->qi = i;
 	}
-	free(ids);
+	free(e);
 	return (0);
 }
 
@@ -1056,6 +1062,8 @@ tui_poll(struct tui *tui, double *last)
 	*last = now_seconds();
 	flags = tui_model_poll(tui);
 	if (flags & MODEL_NEW) {
+		tui_message(tui, 0, "model %lld is in: predictions and queue "
+		    "updated", (long long)tui->model_id);
 		if (tui_load_queue(tui, &cause) != 0)
 			tui_cause(tui, "queue", cause);
 		if (tui->open && !tui->pen) {
@@ -1179,6 +1187,7 @@ tui_run(const struct tui_options *opt, char **cause)
 	tui_probe(&tui);
 	if (tui.graphics == GRAPHICS_SIXEL)
 		tui.sx = sixel_enc_new();
+	tui_model_init(&tui);
 	tui_start(&tui);
 	tui_draw_layout(&tui);
 	if (tui.msg == NULL)
