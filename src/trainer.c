@@ -132,6 +132,14 @@ trainer_ensure(struct store *st, const char *exe, char **cause)
 				close(fd);
 		}
 		closefrom(STDERR_FILENO + 1);
+		/*
+		 * A background trainer shares the cores with the TUI and
+		 * whatever else runs: OpenMP threads that spin while they
+		 * wait take CPU from both, and on an oversubscribed machine
+		 * slowed inference by up to 3.5x.  libgomp reads this once
+		 * when it loads, hence here, before exec.
+		 */
+		setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
 		execl(exe, S4LAB_NAME, "trainer", "--detach", store_path(st),
 		    (char *)NULL);
 		_exit(127);
