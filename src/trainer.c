@@ -131,6 +131,7 @@ trainer_ensure(struct store *st, const char *exe, char **cause)
 			if (fd > STDERR_FILENO)
 				close(fd);
 		}
+		closefrom(STDERR_FILENO + 1);
 		execl(exe, S4LAB_NAME, "trainer", "--detach", store_path(st),
 		    (char *)NULL);
 		_exit(127);
@@ -143,8 +144,8 @@ trainer_ensure(struct store *st, const char *exe, char **cause)
 			    strerror(errno)));
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		return (set_cause(cause, "%s trainer --detach %s failed (status "
-		    "%d)", exe, store_path(st), status));
+		return (set_cause(cause, "%s trainer --detach %s failed "
+		    "(status %d)", exe, store_path(st), status));
 	}
 	log_debug(LOG_TRAIN, "started a trainer for %s", store_path(st));
 	return (1);
