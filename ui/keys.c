@@ -3,8 +3,9 @@
  * `?` screen prints the names and help lines, and tests/unit/test_keys
  * checks that the KEYS list of man/s4lab.1 is exactly keys_mdoc()'s output.
  *
- * Class keys come from the project: a class's own key selects it when no
- * binding below takes that key; the digits select classes 0 to 9 by index.
+ * Class keys come from the project: a digit, or a key no binding below
+ * takes, chooses the class whose own key it is; a digit that is no class's
+ * key chooses the class with that index.
  */
 #include <curses.h>
 #include <string.h>
@@ -35,7 +36,7 @@ const struct key_binding key_table[] = {
 	{ { '\r', '\n', KEY_ENTER }, "Enter",
 	  "paint one dab at the cursor and save it", ACT_DAB },
 	{ { '0', '1', '2', '3', '4', '5', '6', '7', '8', '9' }, "0-9",
-	  "choose the class with this number (or a class's own key)",
+	  "choose the class with this key in the panel, else number",
 	  ACT_CLASS },
 	{ { 'c', '\t' }, "c Tab", "choose the next class", ACT_CLASS_NEXT },
 	{ { 'C', KEY_BTAB }, "C S-Tab", "choose the previous class",

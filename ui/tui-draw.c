@@ -62,6 +62,15 @@ tui_draw_state_name(int state)
 	}
 }
 
+/* The key that chooses class i: its own, else its index as a digit. */
+static char
+tui_draw_class_key(struct tui *tui, int i)
+{
+	if (tui->cl.c[i].key != '\0')
+		return (tui->cl.c[i].key);
+	return (i < 10 ? '0' + i : ' ');
+}
+
 /* The nearest of the eight basic curses colours. */
 static short
 tui_draw_colour8(const uint8_t *rgb)
@@ -222,8 +231,7 @@ tui_draw_classes(struct tui *tui, int row, int max)
 	attroff(A_BOLD);
 	l->class_row = row;
 	for (i = 0; i < tui->cl.n && row < max; i++, row++) {
-		key = tui->cl.c[i].key != '\0' ? tui->cl.c[i].key :
-		    i < 10 ? '0' + i : ' ';
+		key = tui_draw_class_key(tui, i);
 		if (i == tui->cls && !tui->eraser)
 			attron(A_REVERSE);
 		snprintf(line, sizeof line, "%c%c", i == tui->cls &&
@@ -388,8 +396,8 @@ tui_draw_status(struct tui *tui)
 	if (tui->eraser)
 		snprintf(tool, sizeof tool, "eraser");
 	else
-		snprintf(tool, sizeof tool, "%d %s", tui->cls,
-		    tui->names[tui->cls]);
+		snprintf(tool, sizeof tool, "%c %s",
+		    tui_draw_class_key(tui, tui->cls), tui->names[tui->cls]);
 	if (tui->pen)
 		saved = "painting";
 	else if (tui->unsaved)

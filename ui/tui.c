@@ -699,7 +699,7 @@ tui_class_key(struct tui *tui, int ch, int digits)
 	}
 	tui->cls = i;
 	tui->eraser = 0;
-	tui_message(tui, 0, "class %d %s", i, tui->names[i]);
+	tui_message(tui, 0, "class %s", tui->names[i]);
 	return (1);
 }
 
@@ -709,7 +709,7 @@ tui_class_step(struct tui *tui, int delta)
 {
 	tui->cls = (tui->cls + delta + tui->cl.n) % tui->cl.n;
 	tui->eraser = 0;
-	tui_message(tui, 0, "class %d %s", tui->cls, tui->names[tui->cls]);
+	tui_message(tui, 0, "class %s", tui->names[tui->cls]);
 }
 
 /* Make the brush bigger or smaller. */
@@ -965,8 +965,7 @@ tui_mouse_panel(struct tui *tui, const struct tui_mouse *m)
 		if (row - l->class_row < tui->cl.n) {
 			tui->cls = row - l->class_row;
 			tui->eraser = 0;
-			tui_message(tui, 0, "class %d %s", tui->cls,
-			    tui->names[tui->cls]);
+			tui_message(tui, 0, "class %s", tui->names[tui->cls]);
 		} else {
 			tui->eraser = 1;
 			tui_message(tui, 0, "eraser on");

@@ -14,7 +14,8 @@ tool="$top_builddir/tests/tools/tuitool"
 expect="$top_srcdir/tests/e2e/tui-expect.py"
 scene="$top_srcdir/tests/data/aerial-256.jpg"
 tmp=$(mktemp -d)
-T="tmux -L s4labtest$$ -f /dev/null"
+# The server's socket goes in the scratch folder, so it goes with it.
+T="env TMUX_TMPDIR=$tmp tmux -L s4labtest$$ -f /dev/null"
 p="$tmp/p.s4lab"
 
 cleanup()
