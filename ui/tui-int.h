@@ -113,6 +113,7 @@ struct tui {
 	uint8_t			*rgb;
 	uint8_t			*mask;
 	uint8_t			*snap;			/* before the change */
+	uint8_t			*base;			/* as last stored */
 	uint8_t			*pred;			/* NULL: none */
 	size_t			 counts[256];
 	struct tools_undo	*undo;

@@ -4,8 +4,10 @@
  * Curses owns the text (side panel, message and status lines); the image is
  * written around it, after doupdate(), by tui-draw.c.  Everything the
  * expert changes is saved at once: a stroke when the pen lifts, a fill, an
- * undo, a redo or an accepted prediction each become one store_label_put,
- * so killing the process loses at most the stroke in progress.
+ * undo, a redo or an accepted prediction each become one store_label_apply,
+ * so killing the process loses at most the stroke in progress.  Only the
+ * pixels the expert changed are written, onto the label as it is stored
+ * then, so that two experts on one tile never lose each other's work.
  *
  * The terminal is given back on every way out: a normal quit, fatal()
  * (through fatal_set_hook) and the signals that end a process.  The signal
@@ -299,9 +301,10 @@ tui_close_tile(struct tui *tui)
 	free(tui->rgb);
 	free(tui->mask);
 	free(tui->snap);
+	free(tui->base);
 	free(tui->pred);
 	tui->source = tui->author = NULL;
-	tui->rgb = tui->mask = tui->snap = tui->pred = NULL;
+	tui->rgb = tui->mask = tui->snap = tui->base = tui->pred = NULL;
 	tools_undo_clear(tui->undo);
 	tui->open = 0;
 }
@@ -363,6 +366,8 @@ tui_open_tile(struct tui *tui, int64_t id, char **cause)
 	tui->open = 1;
 	tui->mask = mask;
 	tui->snap = xmalloc(n);
+	tui->base = xmalloc(n);
+	memcpy(tui->base, mask, n);
 	tui->rgb = xmalloc(n * 3);
 	if (tui_decode(tui, &dcause) != 0)
 		tui_cause(tui, "decode", dcause);
@@ -407,8 +412,10 @@ tui_open_index(struct tui *tui, size_t i)
 }
 
 /*
- * Save the mask as a new revision of the label if it differs from snap,
- * recording the change for undo when record is set.
+ * Save what changed since the label was last stored (base -> mask) as a
+ * new revision, applied onto the label as it is in the project now; the
+ * merged label (with other experts' changes) becomes the view.  With
+ * record set, the change from snap to mask is recorded for undo first.
  */
 static void
 tui_save(struct tui *tui, const char *what, int record)
@@ -417,23 +424,26 @@ tui_save(struct tui *tui, const char *what, int record)
 	char		*cause = NULL;
 	size_t		 n = (size_t)t->w * t->h;
 	double		 start;
+	int		 rev;
 
 	if (record && !tools_undo_push(tui->undo, tui->snap, tui->mask, t->w,
 	    t->h))
 		return;
-	tools_count(tui->mask, t->w, t->h, tui->counts);
 	tui_changed(tui);
 	start = now_seconds();
-	if (store_label_put(tui->st, t->id, tui->mask, n, tui->user, what,
-	    &cause) != 0) {
+	if (store_label_apply(tui->st, t->id, tui->base, tui->mask, n,
+	    tui->user, what, &rev, tui->base, &cause) != 0) {
+		tools_count(tui->mask, t->w, t->h, tui->counts);
 		tui->unsaved = 1;
 		tui_cause(tui, "not saved", cause);
 		return;
 	}
+	memcpy(tui->mask, tui->base, n);
+	tools_count(tui->mask, t->w, t->h, tui->counts);
 	log_debug(LOG_UI, "tile %lld: %s saved in %.3f ms", (long long)t->id,
 	    what, (now_seconds() - start) * 1e3);
 	tui->unsaved = 0;
-	t->revision++;
+	t->revision = rev;
 	free(tui->author);
 	tui->author = clean_text(tui->user);
 	tui_message(tui, 0, "%s saved (revision %d)", what, t->revision);

@@ -194,6 +194,40 @@ keys Enter
 wait_for "saved (revision 2)"
 [ "$("$tool" info "$p" 3)" = "0 2 bob" ] || fail "tile 3 info"
 
+# Both on tile 3, each with a view of it the other has since changed: A
+# dabs class 3 at (0,0); B, whose view is still revision 1, dabs class 4
+# at (48,48); A dabs again at (32,32).  Each save lands on the newest
+# revision, so no dab is lost, and each status shows the stored revision.
+pixel()
+{
+	"$tool" mask "$p" 3 | awk -v x="$1" -v y="$2" \
+	    'NR == y + 2 { print substr($0, 2 * x + 1, 2) }'
+}
+win=1
+keys 3 H H K K Enter
+wait_for "stroke saved (revision 3)"
+screen | grep -qF "alice r3" || fail "A's status after revision 3"
+win=2
+keys 4 L J Enter
+wait_for "stroke saved (revision 4)"
+screen | grep -qF "bob r4" || fail "B's status is not the stored revision"
+win=1
+keys L L J J Enter
+wait_for "stroke saved (revision 5)"
+screen | grep -qF "alice r5" || fail "A's status after revision 5"
+[ "$(pixel 0 0)" = 03 ] || fail "A's first dab was lost"
+[ "$(pixel 48 48)" = 04 ] || fail "B's dab was lost"
+[ "$(pixel 32 32)" = 03 ] || fail "A's second dab is missing"
+[ "$(pixel 20 20)" = 00 ] || fail "A's fill was lost"
+[ "$(sqlite3 "$p" "SELECT group_concat(revision) FROM (SELECT revision
+    FROM label_history WHERE tile_id = 3 ORDER BY revision)")" = 1,2,3,4,5 ] ||
+    fail "history of tile 3"
+[ "$(sqlite3 "$p" "SELECT count(*) FROM labels l JOIN label_history h
+    ON h.tile_id = l.tile_id AND h.revision = l.revision AND
+    h.mask = l.mask WHERE l.tile_id = 3")" = 1 ] ||
+    fail "the label is not its newest history row"
+win=2
+
 # The mouse, as SGR reports: the 64x64 tile is drawn at scale 1 from cell
 # (2, 3), so cell (c, r) is tile pixel (c - 2, 2 (r - 3) + 1).  The wheel
 # makes the brush smaller; a drag from cell (10, 6) to (20, 6) paints.
