@@ -402,6 +402,8 @@ tui_draw_status(struct tui *tui)
 		saved = "painting";
 	else if (tui->unsaved)
 		saved = "NOT SAVED";
+	else if (tui->broken)
+		saved = "read-only";
 	else
 		saved = "saved";
 	/* Most wanted first: what is cut on a narrow screen is the end. */

@@ -124,6 +124,7 @@ struct tui {
 	int			 pen;			/* a stroke is open */
 	int			 pen_x, pen_y;
 	int			 unsaved;		/* last save failed */
+	int			 broken;		/* label unreadable */
 
 	/* The view and its encoded image. */
 	struct view		 v;

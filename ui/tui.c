@@ -333,14 +333,16 @@ tui_view_tile(struct tui *tui)
 /*
  * Open a tile: its bytes, its label as it is in the project now (another
  * expert may have changed it) and its prediction.  The tile open before
- * stays open if this one cannot be read.
+ * stays open if this one cannot be read.  A label that cannot be read
+ * (corrupt) shows as none, with the error on the message line, and the
+ * tile is read-only: nothing is ever written over it from here.
  */
 static int
 tui_open_tile(struct tui *tui, int64_t id, char **cause)
 {
 	struct tile	 t;
 	uint8_t		*mask;
-	char		*dcause = NULL;
+	char		*dcause = NULL, *lcause = NULL;
 	const char	*base;
 	size_t		 n, i;
 
@@ -355,15 +357,17 @@ tui_open_tile(struct tui *tui, int64_t id, char **cause)
 	}
 	n = (size_t)t.w * t.h;
 	mask = xmalloc(n);
-	if (store_label_get(tui->st, id, mask, n, cause) < 0) {
-		free(mask);
-		tile_free(&t);
-		return (-1);
-	}
+	if (store_label_get(tui->st, id, mask, n, &lcause) < 0)
+		memset(mask, MASK_VOID, n);
 
 	tui_close_tile(tui);
 	tui->t = t;
 	tui->open = 1;
+	tui->broken = lcause != NULL;
+	if (lcause != NULL)
+		tui_message(tui, 1, "read-only, the label cannot be read: %s",
+		    lcause);
+	free(lcause);
 	tui->mask = mask;
 	tui->snap = xmalloc(n);
 	tui->base = xmalloc(n);
@@ -449,6 +453,20 @@ tui_save(struct tui *tui, const char *what, int record)
 	tui_message(tui, 0, "%s saved (revision %d)", what, t->revision);
 }
 
+/* 1 if the open tile can be painted; else says why not. */
+static int
+tui_paintable(struct tui *tui)
+{
+	if (!tui->open)
+		return (0);
+	if (tui->broken) {
+		tui_message(tui, 1, "tile %lld: its label cannot be read; "
+		    "painting is off on this tile", (long long)tui->t.id);
+		return (0);
+	}
+	return (1);
+}
+
 /* The value the tools paint. */
 static uint8_t
 tui_ink(struct tui *tui)
@@ -462,7 +480,7 @@ tui_pen_down(struct tui *tui)
 {
 	struct view	*v = &tui->v;
 
-	if (!tui->open || tui->pen)
+	if (tui->pen || !tui_paintable(tui))
 		return;
 	memcpy(tui->snap, tui->mask, (size_t)v->w * v->h);
 	tui->pen = 1;
@@ -526,7 +544,7 @@ tui_fill(struct tui *tui)
 	struct view	*v = &tui->v;
 	size_t		 n;
 
-	if (!tui->open)
+	if (!tui_paintable(tui))
 		return;
 	memcpy(tui->snap, tui->mask, (size_t)v->w * v->h);
 	n = tools_fill(tui->mask, v->w, v->h, v->cur_x, v->cur_y,
@@ -546,7 +564,7 @@ tui_undo(struct tui *tui, int redo)
 	struct view	*v = &tui->v;
 	int		 done;
 
-	if (!tui->open)
+	if (!tui_paintable(tui))
 		return;
 	if (redo)
 		done = tools_redo(tui->undo, tui->mask, v->w, v->h);
@@ -565,7 +583,7 @@ tui_accept(struct tui *tui)
 {
 	struct view	*v = &tui->v;
 
-	if (!tui->open)
+	if (!tui_paintable(tui))
 		return;
 	if (tui->pred == NULL) {
 		tui_message(tui, 1, "no prediction for this tile yet "

@@ -323,6 +323,24 @@ wait_for "train job 2 cancelled"
 keys q
 wait_for "tui-exit=0"
 
+# A corrupt label on tile 7: n from tile 6 opens it anyway, read-only,
+# with the error on the message line; painting there writes nothing; n
+# again moves on.
+sqlite3 "$p" "INSERT INTO labels (tile_id, mask, revision, author, mtime)
+    VALUES (7, x'0102030405', 1, 'x', 0)" || fail "corrupt label"
+label --user tester --tile 6 "$p"
+keys n
+wait_for "read-only, the label cannot be read: $tmp"
+wait_for "tile 7  new  read-only"
+keys Enter
+wait_for "its label cannot be read; painting is off"
+[ "$(sqlite3 "$p" "SELECT hex(mask) || revision FROM labels
+    WHERE tile_id = 7")" = 01020304051 ] || fail "the corrupt label changed"
+keys n
+wait_for "tile 8  new  saved"
+keys q
+wait_for "tui-exit=0"
+
 # A file name with an escape sequence in it shows cleaned, and does not
 # set the window title.
 evil="$tmp/$(printf 'evil\033]2;pwned\007.jpg')"
