@@ -144,6 +144,7 @@ tui_start(struct tui *tui)
 	tui_reset_add(MOUSE_OFF);
 	tui_reset_add(tigetstr("sgr0"));
 	tui_reset_add(tigetstr("cnorm"));
+	tui_reset_add(tigetstr("rmkx"));
 	tui_reset_add(tigetstr("rmcup"));
 	tui_reset_add("\r\n");
 

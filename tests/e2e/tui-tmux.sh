@@ -89,12 +89,13 @@ check_mask()
 	fi
 }
 
-# Restored: no alternate screen, no mouse reporting, a visible cursor.
+# Restored: no alternate screen, no mouse reporting, a visible cursor,
+# the keypad and cursor keys in normal mode.
 check_restored()
 {
-	flags=$($T display -p -t "$win" \
-	    '#{alternate_on} #{mouse_any_flag} #{cursor_flag}')
-	[ "$flags" = "0 0 1" ] || fail "terminal not restored: $flags"
+	flags=$($T display -p -t "$win" '#{alternate_on} #{mouse_any_flag}'\
+' #{cursor_flag} #{keypad_flag} #{keypad_cursor_flag}')
+	[ "$flags" = "0 0 1 0 0" ] || fail "terminal not restored: $flags"
 	wait_for "tuitest\$"
 }
 
@@ -338,8 +339,10 @@ wait_for "its label cannot be read; painting is off"
     WHERE tile_id = 7")" = 01020304051 ] || fail "the corrupt label changed"
 keys n
 wait_for "tile 8  new  saved"
-keys q
-wait_for "tui-exit=0"
+# SIGHUP (the terminal went away): the terminal is given back all the same.
+kill -HUP "$(cat "$tmp/pid.$win")"
+wait_for "tui-exit=129"
+check_restored
 
 # A file name with an escape sequence in it shows cleaned, and does not
 # set the window title.
