@@ -75,6 +75,14 @@ tui_restore(void)
 	if (write(STDOUT_FILENO, MOUSE_OFF, strlen(MOUSE_OFF)) < 0) {
 		/* Nothing more can be done about the terminal. */
 	}
+	/*
+	 * Blank the alternate screen before leaving it: a terminal resized
+	 * meanwhile (tmux) may carry some of its rows over into the normal
+	 * screen, which would then show the tile above the prompt.
+	 */
+	attrset(A_NORMAL);
+	clear();
+	refresh();
 	endwin();
 }
 
@@ -145,6 +153,7 @@ tui_start(struct tui *tui)
 	tui_reset_add(tigetstr("sgr0"));
 	tui_reset_add(tigetstr("cnorm"));
 	tui_reset_add(tigetstr("rmkx"));
+	tui_reset_add(tigetstr("clear"));	/* see tui_restore */
 	tui_reset_add(tigetstr("rmcup"));
 	tui_reset_add("\r\n");
 

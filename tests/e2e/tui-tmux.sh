@@ -274,9 +274,15 @@ until screen | tail -n 1 | grep -qF "? help"; do
 	sleep 0.1
 done
 screen | grep -qF "Classes" && fail "a panel at 60 columns"
+# Larger again, then quit: nothing of the image is left on the normal
+# screen or in its history.
+$T resize-window -t "$win" -x 120 -y 40
+wait_for "Classes"
 keys q
 wait_for "tui-exit=0"
 check_restored
+$T capture-pane -p -S - -t "$win" | grep -qF "$(printf "\342\226\200")" &&
+    fail "the image was left on the normal screen"
 
 # SIGTERM: the terminal is given back.
 win=1
