@@ -62,13 +62,36 @@ tui_draw_state_name(int state)
 	}
 }
 
-/* The key that chooses class i: its own, else its index as a digit. */
-static char
+/*
+ * The key that chooses class i (tui_class_key reads keys the same way):
+ * its own, else its index as a digit if no class owns that digit; ' ' if
+ * none.
+ */
+char
 tui_draw_class_key(struct tui *tui, int i)
 {
+	int	j;
+
 	if (tui->cl.c[i].key != '\0')
 		return (tui->cl.c[i].key);
-	return (i < 10 ? '0' + i : ' ');
+	if (i >= 10)
+		return (' ');
+	for (j = 0; j < tui->cl.n; j++) {
+		if (tui->cl.c[j].key == '0' + i)
+			return (' ');
+	}
+	return ('0' + i);
+}
+
+/* A class as a message names it: "[key] name". */
+const char *
+tui_draw_class_name(struct tui *tui, int i)
+{
+	static char	name[64];
+
+	snprintf(name, sizeof name, "[%c] %s", tui_draw_class_key(tui, i),
+	    tui->names[i]);
+	return (name);
 }
 
 /* The nearest of the eight basic curses colours. */
@@ -396,8 +419,8 @@ tui_draw_status(struct tui *tui)
 	if (tui->eraser)
 		snprintf(tool, sizeof tool, "eraser");
 	else
-		snprintf(tool, sizeof tool, "%c %s",
-		    tui_draw_class_key(tui, tui->cls), tui->names[tui->cls]);
+		snprintf(tool, sizeof tool, "%s",
+		    tui_draw_class_name(tui, tui->cls));
 	if (tui->pen)
 		saved = "painting";
 	else if (tui->unsaved)

@@ -160,6 +160,9 @@ void		 tui_draw(struct tui *);
 void		 tui_draw_compose(struct tui *);
 int		 tui_draw_help_pages(struct tui *);
 const char	*tui_draw_order_name(int);
+/* The key that chooses class i; "[key] name" (a static buffer). */
+char		 tui_draw_class_key(struct tui *, int);
+const char	*tui_draw_class_name(struct tui *, int);
 /* The tile pixel under a mouse report; -1 if none. */
 int		 tui_draw_mouse_to_tile(struct tui *, const struct tui_mouse *,
 		     int *, int *);

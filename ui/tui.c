@@ -561,7 +561,8 @@ tui_fill(struct tui *tui)
 	    tui_ink(tui));
 	if (n == 0) {
 		tui_message(tui, 0, "fill: the region is already %s",
-		    tui->eraser ? "not labelled" : tui->names[tui->cls]);
+		    tui->eraser ? "not labelled" :
+		    tui_draw_class_name(tui, tui->cls));
 		return;
 	}
 	tui_save(tui, "fill", 1);
@@ -715,7 +716,11 @@ tui_order(struct tui *tui)
 		    tui_draw_order_name(tui->order));
 }
 
-/* Choose a class by a key: a class's own key, else a digit as an index. */
+/*
+ * Choose a class by a key: a class's own key, else (with digits set) a
+ * digit as the index of a class that has no key of its own, as the panel
+ * shows them (tui_draw_class_key).
+ */
 static int
 tui_class_key(struct tui *tui, int ch, int digits)
 {
@@ -729,15 +734,14 @@ tui_class_key(struct tui *tui, int ch, int digits)
 		if (!digits || ch < '0' || ch > '9')
 			return (0);
 		i = ch - '0';
-		if (i >= tui->cl.n) {
-			tui_message(tui, 1, "no class %d (the project has %d)",
-			    i, tui->cl.n);
+		if (i >= tui->cl.n || tui_draw_class_key(tui, i) != ch) {
+			tui_message(tui, 1, "no class has the key %c", ch);
 			return (1);
 		}
 	}
 	tui->cls = i;
 	tui->eraser = 0;
-	tui_message(tui, 0, "class %s", tui->names[i]);
+	tui_message(tui, 0, "class %s", tui_draw_class_name(tui, i));
 	return (1);
 }
 
@@ -747,7 +751,7 @@ tui_class_step(struct tui *tui, int delta)
 {
 	tui->cls = (tui->cls + delta + tui->cl.n) % tui->cl.n;
 	tui->eraser = 0;
-	tui_message(tui, 0, "class %s", tui->names[tui->cls]);
+	tui_message(tui, 0, "class %s", tui_draw_class_name(tui, tui->cls));
 }
 
 /* Make the brush bigger or smaller. */
@@ -1003,7 +1007,7 @@ tui_mouse_panel(struct tui *tui, const struct tui_mouse *m)
 		if (row - l->class_row < tui->cl.n) {
 			tui->cls = row - l->class_row;
 			tui->eraser = 0;
-			tui_message(tui, 0, "class %s", tui->names[tui->cls]);
+			tui_message(tui, 0, "class %s", tui_draw_class_name(tui, tui->cls));
 		} else {
 			tui->eraser = 1;
 			tui_message(tui, 0, "eraser on");

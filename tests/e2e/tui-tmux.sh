@@ -109,7 +109,7 @@ sleep 0.2
 
 # The first tile, its status line, the help screen.
 label --user tester "$p"
-status=" tile 1  new  saved | 1 no-damage  brush 2  32,32 |"
+status=" tile 1  new  saved | [1] no-damage  brush 2  32,32 |"
 status="$status aerial-256.jpg +0,0  no label"
 screen | grep -qF "$status" || fail "status line"
 screen | grep -qF "Queue disagreement    1/16" || fail "side panel queue"
@@ -252,7 +252,7 @@ check_mask 4 2 "[" @8,7 Space @13,7 @18,7 Space
 # queue's row for tile 5 (B's queue is 2 to 16, then 1, from row 10).
 mouse "0;75;5M"
 mouse "0;75;5m"
-wait_for "| 3 major-damage  brush 1"
+wait_for "| [3] major-damage  brush 1"
 mouse "0;75;14M"
 mouse "0;75;14m"
 wait_for "tile 5  new  saved"
@@ -349,6 +349,27 @@ wait_for "tile 8  new  saved"
 kill -HUP "$(cat "$tmp/pid.$win")"
 wait_for "tui-exit=129"
 check_restored
+
+# Classes whose keys are not their indices (the samples: keys 1-5 for
+# classes 0-4): the status line, the panel and the messages name a class by
+# its key, and a digit chooses by key, never by index.
+"$S4LAB" init "$tmp/k.s4lab" --tile-size 64 \
+    --classes "$top_srcdir/samples/classes.txt" >/dev/null || fail "init k"
+"$S4LAB" import "$tmp/k.s4lab" "$scene" >/dev/null || fail "import k"
+label --user tester --tile 1 "$tmp/k.s4lab"
+screen | grep -qF "saved | [2] building  brush 2" || fail "status names no key"
+screen | grep -qE "^.*│ +3 +road " || fail "panel: road's key is not 3"
+keys 3
+wait_for "class [3] road"
+screen | grep -qF "saved | [3] road  brush 2" || fail "3 chose no road"
+keys 0
+wait_for "no class has the key 0"
+keys Enter
+wait_for "stroke saved (revision 1)"
+[ "$("$tool" mask "$tmp/k.s4lab" 1 | awk 'NR == 34 { print substr($0, 65, 2) }')" = 02 ] ||
+    fail "3 painted no road (class 2)"
+keys q
+wait_for "tui-exit=0"
 
 # A file name with an escape sequence in it shows cleaned, and does not
 # set the window title.
