@@ -600,14 +600,17 @@ tui_draw_mouse_cell(struct tui *tui, const struct tui_mouse *m, int *col,
 
 /*
  * The tile pixel under a mouse report: pixels under SGR-Pixels, else the
- * centre of the cell.
+ * centre of the cell.  With clamp set (a drag), a report off the image
+ * gives the nearest pixel on the tile's edge instead of -1.
  */
 int
-tui_draw_mouse_to_tile(struct tui *tui, const struct tui_mouse *m, int *x,
-    int *y)
+tui_draw_mouse_to_tile(struct tui *tui, const struct tui_mouse *m, int clamp,
+    int *x, int *y)
 {
 	struct tui_layout	*l = &tui->lay;
-	int			 cw, ch, fx, fy;
+	struct frame		*fr = &tui->fr;
+	struct view		*v = &tui->v;
+	int			 cw, ch, fx, fy, tx, ty;
 
 	tui_draw_cell(tui, &cw, &ch);
 	if (tui->pixel_mouse) {
@@ -617,7 +620,19 @@ tui_draw_mouse_to_tile(struct tui *tui, const struct tui_mouse *m, int *x,
 		fx = (m->x - l->img_col) * cw + cw / 2;
 		fy = (m->y - l->img_row) * ch + ch / 2;
 	}
-	if (fx < 0 || fy < 0 || fx >= tui->fr.w || fy >= tui->fr.h)
+	if (!clamp) {
+		if (fx < 0 || fy < 0 || fx >= fr->w || fy >= fr->h)
+			return (-1);
+		return (compose_to_tile(fr, v, fx, fy, x, y));
+	}
+	if (fr->w <= 0 || fr->h <= 0 || fr->scale <= 0 || v->w <= 0 ||
+	    v->h <= 0)
 		return (-1);
-	return (compose_to_tile(&tui->fr, &tui->v, fx, fy, x, y));
+	fx = fx < 0 ? 0 : fx >= fr->w ? fr->w - 1 : fx;
+	fy = fy < 0 ? 0 : fy >= fr->h ? fr->h - 1 : fy;
+	tx = fr->ox + (int)(fx / fr->scale);
+	ty = fr->oy + (int)(fy / fr->scale);
+	*x = tx < 0 ? 0 : tx >= v->w ? v->w - 1 : tx;
+	*y = ty < 0 ? 0 : ty >= v->h ? v->h - 1 : ty;
+	return (0);
 }

@@ -163,9 +163,10 @@ const char	*tui_draw_order_name(int);
 /* The key that chooses class i; "[key] name" (a static buffer). */
 char		 tui_draw_class_key(struct tui *, int);
 const char	*tui_draw_class_name(struct tui *, int);
-/* The tile pixel under a mouse report; -1 if none. */
+/* The tile pixel under a mouse report; -1 if none.  With the int set, a
+ * report off the image clamps to the tile's edge (a drag). */
 int		 tui_draw_mouse_to_tile(struct tui *, const struct tui_mouse *,
-		     int *, int *);
+		     int, int *, int *);
 /* The cell of a mouse report. */
 void		 tui_draw_mouse_cell(struct tui *, const struct tui_mouse *,
 		     int *, int *);

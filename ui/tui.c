@@ -1034,9 +1034,20 @@ tui_mouse(struct tui *tui, const struct tui_mouse *m)
 		tui_brush(tui, m->button == 64 ? 1 : -1);
 		return;
 	}
+	/* A drag goes on to the image's edge, even over the panel. */
+	if (tui->pen && (m->motion || m->release) &&
+	    tui_draw_mouse_to_tile(tui, m, 1, &x, &y) == 0) {
+		v->cur_x = x;
+		v->cur_y = y;
+		tui_pen_move(tui);
+		if (m->release)
+			tui_pen_up(tui);
+		tui_changed(tui);
+		return;
+	}
 	if (tui_mouse_panel(tui, m))
 		return;
-	if (!tui->open || tui_draw_mouse_to_tile(tui, m, &x, &y) != 0) {
+	if (!tui->open || tui_draw_mouse_to_tile(tui, m, 0, &x, &y) != 0) {
 		if (m->release)
 			tui_pen_up(tui);
 		return;

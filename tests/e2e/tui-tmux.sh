@@ -247,6 +247,12 @@ mouse "32;21;7M"
 mouse "0;21;7m"
 wait_for "stroke saved (revision 1)"
 check_mask 4 2 "[" @8,7 Space @13,7 @18,7 Space
+# A fast drag off the right edge, over the panel, paints to the edge.
+mouse "0;61;10M"
+mouse "32;91;10M"
+mouse "0;91;10m"
+wait_for "stroke saved (revision 2)"
+check_mask 4 2 "[" @8,7 Space @13,7 @18,7 Space @58,13 Space @63,13 Space
 
 # A click on the panel: class 3's row (the list starts on row 1), then the
 # queue's row for tile 5 (B's queue is 2 to 16, then 1, from row 10).
