@@ -373,6 +373,9 @@ tui_open_tile(struct tui *tui, int64_t id, char **cause)
 	tui_close_tile(tui);
 	tui->t = t;
 	tui->open = 1;
+	/* What the message line said was about the tile before. */
+	free(tui->msg);
+	tui->msg = NULL;
 	tui->broken = lcause != NULL;
 	if (lcause != NULL)
 		tui_message(tui, 1, "read-only, the label cannot be read: %s",
@@ -616,6 +619,7 @@ static void
 tui_set_state(struct tui *tui, int state)
 {
 	char	*cause = NULL;
+	int64_t	 id;
 
 	if (!tui->open)
 		return;
@@ -629,13 +633,16 @@ tui_set_state(struct tui *tui, int state)
 		tui->q[tui->qi].state = state;
 		tui->q[tui->qi].known = 1;
 	}
-	tui_message(tui, 0, "tile %lld %s", (long long)tui->t.id,
-	    state == TILE_DONE ? "done" : "skipped");
-	if (tui->qi + 1 < tui->nq)
+	id = tui->t.id;
+	if (tui->qi + 1 < tui->nq) {
 		tui_open_index(tui, tui->qi + 1);
-	else
+		/* Unless opening the next one had something to say. */
+		if (tui->msg == NULL)
+			tui_message(tui, 0, "tile %lld %s", (long long)id,
+			    state == TILE_DONE ? "done" : "skipped");
+	} else
 		tui_message(tui, 0, "tile %lld %s; that was the last of the "
-		    "queue", (long long)tui->t.id,
+		    "queue", (long long)id,
 		    state == TILE_DONE ? "done" : "skipped");
 }
 
@@ -765,6 +772,7 @@ tui_brush(struct tui *tui, int delta)
 		v->brush = 0;
 	if (v->brush > BRUSH_MAX)
 		v->brush = BRUSH_MAX;
+	tui_message(tui, 0, "brush %d", v->brush);
 	tui_changed(tui);
 }
 

@@ -374,6 +374,19 @@ keys Enter
 wait_for "stroke saved (revision 1)"
 [ "$("$tool" mask "$tmp/k.s4lab" 1 | awk 'NR == 34 { print substr($0, 65, 2) }')" = 02 ] ||
     fail "3 painted no road (class 2)"
+# The message line follows: n forgets the stroke's message, ] says the
+# brush.
+keys n
+wait_for "tile 2  new  saved"
+msgline() { screen | tail -n 2 | head -n 1; }
+msgline | grep -qF "stroke saved" && fail "the message outlived n"
+keys "]"
+i=0
+until msgline | grep -q "^brush 3 "; do
+	i=$((i + 1))
+	[ $i -lt 200 ] || fail "] says nothing on the message line"
+	sleep 0.1
+done
 keys q
 wait_for "tui-exit=0"
 
