@@ -1,6 +1,7 @@
 /*
  * s4lab label PROJECT: paint labels in the terminal (the TUI is ui/tui.c).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,8 +65,10 @@ cmd_label_exec(int argc, char **argv)
 			}
 			break;
 		case 't':
+			errno = 0;
 			id = strtoll(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || id <= 0) {
+			if (*optarg == '\0' || *end != '\0' || errno != 0 ||
+			    id <= 0) {
 				fprintf(stderr, "%s label: bad tile id: %s\n",
 				    S4LAB_NAME, optarg);
 				return (EXIT_USAGE);

@@ -103,6 +103,12 @@ check_restored()
 "$S4LAB" init "$p" --preset xbd --tile-size 64 >/dev/null || fail "init"
 "$S4LAB" import "$p" "$scene" >/dev/null || fail "import"
 
+# A tile id too large for any integer is refused before the terminal.
+"$S4LAB" label --tile 99999999999999999999 "$p" > "$tmp/out" 2>&1 < /dev/null
+[ $? -eq 2 ] || fail "label --tile 99999999999999999999: not a usage error"
+grep -qF "bad tile id: 99999999999999999999" "$tmp/out" ||
+    fail "label --tile 99999999999999999999: $(cat "$tmp/out")"
+
 $T new-session -d -x 100 -y 40 "env PS1='tuitest\$ ' sh" || fail "tmux"
 win=0
 sleep 0.2
