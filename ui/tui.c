@@ -273,9 +273,8 @@ tui_queue_forget(struct tui *tui)
 }
 
 /*
- * Decode the tile into rgb (w x h): the image is cropped or padded with
- * grey to the tile's size, so a tile stored padded still lines up with its
- * mask.
+ * Decode the tile into rgb (w x h); an image of another size than the
+ * tile's is refused (rgb stays grey).
  */
 static int
 tui_decode(struct tui *tui, char **cause)
@@ -291,6 +290,14 @@ tui_decode(struct tui *tui, char **cause)
 	if (image_decode(name, t->jpeg, t->jpeg_len, (uint64_t)1 << 28, &img,
 	    &info, cause) != 0)
 		return (-1);
+	/* The label is the tile's size: a different image would not line up
+	 * with it (the copy below stays within both all the same). */
+	if (img.w != t->w || img.h != t->h) {
+		set_cause(cause, "tile %lld: the image is %dx%d, the tile "
+		    "%dx%d", (long long)t->id, img.w, img.h, t->w, t->h);
+		image_free(&img);
+		return (-1);
+	}
 	cw = img.w < t->w ? img.w : t->w;
 	for (y = 0; y < t->h && y < img.h; y++)
 		memcpy(tui->rgb + (size_t)y * t->w * 3,

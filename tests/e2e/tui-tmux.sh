@@ -357,6 +357,13 @@ wait_for "its label cannot be read; painting is off"
     WHERE tile_id = 7")" = 01020304051 ] || fail "the corrupt label changed"
 keys n
 wait_for "tile 8  new  saved"
+# Tile 9 gets the JPEG of a 32x32 tile: refused, with the sizes said.
+"$S4LAB" init "$tmp/s.s4lab" --preset xbd --tile-size 32 >/dev/null &&
+    "$S4LAB" import "$tmp/s.s4lab" "$scene" >/dev/null || fail "project s"
+sqlite3 "$p" "ATTACH '$tmp/s.s4lab' AS s; UPDATE tiles SET jpeg =
+    (SELECT jpeg FROM s.tiles WHERE id = 1) WHERE id = 9" || fail "swap"
+keys n
+wait_for "tile 9: the image is 32x32, the tile 64x64"
 # SIGHUP (the terminal went away): the terminal is given back all the same.
 kill -HUP "$(cat "$tmp/pid.$win")"
 wait_for "tui-exit=129"
