@@ -20,6 +20,7 @@
  * bottom, so an image never reaches the last row and never scrolls.
  */
 #include <curses.h>
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -442,6 +443,43 @@ tui_draw_status(struct tui *tui)
 	attroff(A_REVERSE);
 }
 
+/*
+ * The class swatches in their real colours, written over the panel after
+ * curses has drawn it (whose colours may be only the eight basic ones):
+ * 24-bit where the terminal has it, else the nearest of xterm's 256, as
+ * the half-block renderer does.  Written after every update, since curses
+ * may have repainted those cells with its own idea of them.
+ */
+static void
+tui_draw_swatches(struct tui *tui)
+{
+	struct tui_layout	*l = &tui->lay;
+	struct buf		 out;
+	const uint8_t		*c;
+	int			 i;
+
+	if (l->panel_w == 0 || tui->help)
+		return;
+	memset(&out, 0, sizeof out);
+	buf_add(&out, "\0337", 2);
+	for (i = 0; i < tui->cl.n && i < l->class_rows &&
+	    l->class_row + i < l->area_rows; i++) {
+		c = tui->cl.c[i].rgb;
+		buf_printf(&out, "\033[%d;%dH", l->class_row + i + 1,
+		    l->panel_col + 5);
+		if (tui->term.truecolor)
+			buf_printf(&out, "\033[48;2;%d;%d;%dm", c[0], c[1],
+			    c[2]);
+		else
+			buf_printf(&out, "\033[48;5;%dm", blocks_colour256(c));
+		buf_add(&out, "  \033[m", 6);
+	}
+	buf_add(&out, "\0338", 2);
+	if (buf_write(&out, STDOUT_FILENO) != 0)
+		log_debug(LOG_UI, "swatches: %s", strerror(errno));
+	buf_free(&out);
+}
+
 /* Rows of keys per help page. */
 static int
 tui_draw_help_rows(struct tui *tui)
@@ -572,6 +610,7 @@ tui_draw(struct tui *tui)
 		tui_draw_status(tui);
 	wnoutrefresh(stdscr);
 	doupdate();
+	tui_draw_swatches(tui);
 
 	if (tui->help || !tui->open || !tui->img_dirty)
 		return;

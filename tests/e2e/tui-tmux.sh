@@ -375,8 +375,15 @@ check_restored
 "$S4LAB" init "$tmp/k.s4lab" --tile-size 64 \
     --classes "$top_srcdir/samples/classes.txt" >/dev/null || fail "init k"
 "$S4LAB" import "$tmp/k.s4lab" "$scene" >/dev/null || fail "import k"
+keys "export COLORTERM=truecolor" Enter
 label --user tester --tile 1 "$tmp/k.s4lab"
 screen | grep -qF "saved | [2] building  brush 2" || fail "status names no key"
+# The swatches in the classes' own colours: vegetation #fedd3a, water
+# #e2a929 (eight colours would show both as yellow).
+sw=$($T capture-pane -e -p -t "$win")
+for c in "254;221;58" "226;169;41"; do
+	printf '%s' "$sw" | grep -qF "48;2;$c" || fail "no swatch in $c"
+done
 screen | grep -qE "^.*│ +3 +road " || fail "panel: road's key is not 3"
 keys 3
 wait_for "class [3] road"
