@@ -200,7 +200,7 @@ tui_draw_layout(struct tui *tui)
 	l->img_row = (l->area_rows - l->img_rows) / 2;
 	if (memcmp(&old, l, sizeof old) != 0) {
 		clearok(curscr, TRUE);
-		tui->img_stale = tui->img_dirty = 1;
+		tui->img_stale = tui->img_dirty = tui->img_full = 1;
 	}
 }
 
@@ -529,24 +529,19 @@ tui_draw_help(struct tui *tui)
 }
 
 /*
- * Compose the view and encode it.  Zoomed in, the view pans to keep the
- * cursor an eighth of the view away from its edges.
+ * Compose the view into the frame (fr->w, fr->h > 0).  Zoomed in, the view
+ * pans to keep the cursor an eighth of the view away from its edges.
  */
-void
-tui_draw_compose(struct tui *tui)
+static void
+tui_draw_frame(struct tui *tui)
 {
 	struct view	*v = &tui->v;
 	struct frame	*fr = &tui->fr;
-	struct tui_layout *l = &tui->lay;
 	int		 vw, vh, mx, my, px, py;
 
 	v->show = tui->overlay ? tui->show : 0;
 	v->mask = tui->mask;
 	v->pred = tui->pred;
-	if (fr->w <= 0 || fr->h <= 0) {
-		tui->img.len = 0;
-		return;
-	}
 	compose(v, fr);
 	if (v->zoom != 0 && fr->scale > 0) {
 		vw = (int)(fr->w / fr->scale);
@@ -571,8 +566,26 @@ tui_draw_compose(struct tui *tui)
 	}
 	v->pan_x = fr->ox;
 	v->pan_y = fr->oy;
+}
+
+/* Compose the frame and encode it whole into img. */
+void
+tui_draw_compose(struct tui *tui)
+{
+	struct frame	*fr = &tui->fr;
+	struct tui_layout *l = &tui->lay;
 
 	tui->img.len = 0;
+	if (fr->w <= 0 || fr->h <= 0)
+		return;
+	tui_draw_frame(tui);
+	tui->img_at.w = fr->w;
+	tui->img_at.h = fr->h;
+	tui->img_at.ox = fr->ox;
+	tui->img_at.oy = fr->oy;
+	tui->img_at.scale = fr->scale;
+	tui->img_at_row = l->img_row;
+	tui->img_at_col = l->img_col;
 	if (tui->graphics == GRAPHICS_SIXEL && tui->sx != NULL &&
 	    sixel_enc_frame(tui->sx, fr, l->img_row, l->img_col,
 	    &tui->img) == 0)
@@ -580,6 +593,72 @@ tui_draw_compose(struct tui *tui)
 	tui->img.len = 0;
 	blocks_encode(fr, l->img_row, l->img_col, tui->term.truecolor,
 	    &tui->img);
+}
+
+/*
+ * Mark a small change: tile pixels x0..x1-1, y0..y1-1 (the caller pads
+ * them by the brush).  The next draw may send only that part.
+ */
+void
+tui_draw_changed_at(struct tui *tui, int x0, int y0, int x1, int y1)
+{
+	tui->img_stale = tui->img_dirty = 1;
+	if (tui->dirty_x0 >= tui->dirty_x1) {
+		tui->dirty_x0 = x0;
+		tui->dirty_y0 = y0;
+		tui->dirty_x1 = x1;
+		tui->dirty_y1 = y1;
+		return;
+	}
+	tui->dirty_x0 = x0 < tui->dirty_x0 ? x0 : tui->dirty_x0;
+	tui->dirty_y0 = y0 < tui->dirty_y0 ? y0 : tui->dirty_y0;
+	tui->dirty_x1 = x1 > tui->dirty_x1 ? x1 : tui->dirty_x1;
+	tui->dirty_y1 = y1 > tui->dirty_y1 ? y1 : tui->dirty_y1;
+}
+
+/*
+ * With sixel, send only the part of the image that a small change touched:
+ * the frame is composed again whole (it is cheap), but only the cells over
+ * the changed tile pixels, widened by the cursor's crosshair, are encoded
+ * and written.  Returns 0 if it did, -1 if the whole image must be sent
+ * (a view change, a new layout, the renderer is not sixel).
+ */
+static int
+tui_draw_part(struct tui *tui)
+{
+	struct tui_layout	*l = &tui->lay;
+	struct frame		*fr = &tui->fr, *at = &tui->img_at;
+	struct buf		 out;
+	int			 cw, ch, x0, y0, x1, y1, m;
+
+	if (tui->graphics != GRAPHICS_SIXEL || tui->sx == NULL ||
+	    tui->img_full || tui->dirty_x0 >= tui->dirty_x1 ||
+	    tui->img.len == 0)
+		return (-1);
+	tui_draw_frame(tui);
+	if (fr->w != at->w || fr->h != at->h || fr->ox != at->ox ||
+	    fr->oy != at->oy || fr->scale != at->scale ||
+	    l->img_row != tui->img_at_row || l->img_col != tui->img_at_col ||
+	    fr->scale <= 0)
+		return (-1);
+	/* The crosshair reaches 8 frame pixels past the brush circle. */
+	m = 12 + (int)ceilf(fr->scale);
+	x0 = (int)floorf((tui->dirty_x0 - fr->ox) * fr->scale) - m;
+	y0 = (int)floorf((tui->dirty_y0 - fr->oy) * fr->scale) - m;
+	x1 = (int)ceilf((tui->dirty_x1 - fr->ox) * fr->scale) + m;
+	y1 = (int)ceilf((tui->dirty_y1 - fr->oy) * fr->scale) + m;
+	tui_draw_cell(tui, &cw, &ch);
+	memset(&out, 0, sizeof out);
+	if (sixel_enc_region(tui->sx, fr, l->img_row, l->img_col, cw, ch, x0,
+	    y0, x1, y1, &out) == 0) {
+		log_debug(LOG_UI, "part %d,%d-%d,%d: %zu bytes", x0, y0, x1,
+		    y1, out.len);
+		if (buf_write(&out, STDOUT_FILENO) != 0)
+			log_debug(LOG_UI, "image write failed");
+	}
+	buf_free(&out);
+	tui->img_part = 1;
+	return (0);
 }
 
 /* Write the kept image bytes to the terminal. */
@@ -614,11 +693,16 @@ tui_draw(struct tui *tui)
 
 	if (tui->help || !tui->open || !tui->img_dirty)
 		return;
-	if (tui->img_stale)
+	if (tui->img_stale && tui_draw_part(tui) == 0)
+		goto done;
+	/* The kept image is older than the screen: make it again. */
+	if (tui->img_stale || tui->img_part)
 		tui_draw_compose(tui);
-	tui->img_stale = 0;
 	tui_draw_image(tui);
-	tui->img_dirty = 0;
+	tui->img_part = 0;
+done:
+	tui->img_stale = tui->img_dirty = tui->img_full = 0;
+	tui->dirty_x0 = tui->dirty_x1 = 0;
 }
 
 /* The cell of a mouse report (pixels under SGR-Pixels). */

@@ -135,6 +135,15 @@ struct tui {
 	struct buf		 img;			/* encoded */
 	int			 img_stale;		/* compose again */
 	int			 img_dirty;		/* write again */
+	/* A small change (a stroke, a cursor move) lies in these tile
+	 * pixels (x0 >= x1: none); unless img_full is set, the sixel
+	 * renderer sends only that part.  img_part: the screen was last
+	 * changed by a part, so img holds an older whole image. */
+	int			 img_full;
+	int			 img_part;
+	int			 dirty_x0, dirty_y0, dirty_x1, dirty_y1;
+	struct frame		 img_at;		/* geometry of img */
+	int			 img_at_row, img_at_col;
 
 	/* The screen. */
 	int			 help;			/* page + 1; 0: off */
@@ -158,6 +167,9 @@ void		 tui_draw_layout(struct tui *);
 void		 tui_draw_colours(struct tui *);
 void		 tui_draw(struct tui *);
 void		 tui_draw_compose(struct tui *);
+/* Only the tile pixels x0..x1-1, y0..y1-1 changed (with the cursor
+ * that may lie around them). */
+void		 tui_draw_changed_at(struct tui *, int, int, int, int);
 int		 tui_draw_help_pages(struct tui *);
 const char	*tui_draw_order_name(int);
 /* The key that chooses class i; "[key] name" (a static buffer). */

@@ -214,6 +214,24 @@ tui_changed(struct tui *tui)
 {
 	tui->img_stale = 1;
 	tui->img_dirty = 1;
+	tui->img_full = 1;
+}
+
+/*
+ * Only what is around the cursor changed, from where it was (x, y) to
+ * where it is: the brush's paint between them, the outline of what it
+ * painted and the cursor itself.
+ */
+static void
+tui_changed_cursor(struct tui *tui, int x, int y)
+{
+	struct view	*v = &tui->v;
+	int		 pad = v->brush + 2;
+
+	tui_draw_changed_at(tui, (x < v->cur_x ? x : v->cur_x) - pad,
+	    (y < v->cur_y ? y : v->cur_y) - pad,
+	    (x > v->cur_x ? x : v->cur_x) + pad + 1,
+	    (y > v->cur_y ? y : v->cur_y) + pad + 1);
 }
 
 /* Load the class table and clean the names for display. */
@@ -439,10 +457,11 @@ tui_open_index(struct tui *tui, size_t i)
  * Save what changed since the label was last stored (base -> mask) as a
  * new revision, applied onto the label as it is in the project now; the
  * merged label (with other experts' changes) becomes the view.  With
- * record set, the change from snap to mask is recorded for undo first.
+ * record set, the change from snap to mask is recorded for undo first;
+ * partial says the change is on the screen already (a stroke).
  */
 static void
-tui_save(struct tui *tui, const char *what, int record)
+tui_save(struct tui *tui, const char *what, int record, int partial)
 {
 	struct tile	*t = &tui->t;
 	char		*cause = NULL;
@@ -453,7 +472,9 @@ tui_save(struct tui *tui, const char *what, int record)
 	if (record && !tools_undo_push(tui->undo, tui->snap, tui->mask, t->w,
 	    t->h))
 		return;
-	tui_changed(tui);
+	/* Strokes are on the screen already; a fill, an undo are not. */
+	if (!partial)
+		tui_changed(tui);
 	start = now_seconds();
 	if (store_label_apply(tui->st, t->id, tui->base, tui->mask, n,
 	    tui->user, what, &rev, tui->base, &cause) != 0) {
@@ -462,7 +483,11 @@ tui_save(struct tui *tui, const char *what, int record)
 		tui_cause(tui, "not saved", cause);
 		return;
 	}
-	memcpy(tui->mask, tui->base, n);
+	/* Another expert's changes came with it: show them. */
+	if (memcmp(tui->mask, tui->base, n) != 0) {
+		memcpy(tui->mask, tui->base, n);
+		tui_changed(tui);
+	}
 	tools_count(tui->mask, t->w, t->h, tui->counts);
 	log_debug(LOG_UI, "tile %lld: %s saved in %.3f ms", (long long)t->id,
 	    what, (now_seconds() - start) * 1e3);
@@ -508,7 +533,7 @@ tui_pen_down(struct tui *tui)
 	tui->pen_y = v->cur_y;
 	tools_stamp(tui->mask, v->w, v->h, v->cur_x, v->cur_y, v->brush,
 	    tui_ink(tui));
-	tui_changed(tui);
+	tui_changed_cursor(tui, v->cur_x, v->cur_y);
 }
 
 /* With the pen down, paint from where it was to the cursor. */
@@ -532,7 +557,7 @@ tui_pen_up(struct tui *tui)
 	if (!tui->pen)
 		return;
 	tui->pen = 0;
-	tui_save(tui, tui->eraser ? "erase" : "stroke", 1);
+	tui_save(tui, tui->eraser ? "erase" : "stroke", 1, 1);
 }
 
 /* Move the cursor by (dx, dy), inside the tile; paints if the pen is down. */
@@ -540,6 +565,7 @@ static void
 tui_move(struct tui *tui, int dx, int dy)
 {
 	struct view	*v = &tui->v;
+	int		 x = v->cur_x, y = v->cur_y;
 
 	if (!tui->open)
 		return;
@@ -554,7 +580,7 @@ tui_move(struct tui *tui, int dx, int dy)
 	if (v->cur_y >= v->h)
 		v->cur_y = v->h - 1;
 	tui_pen_move(tui);
-	tui_changed(tui);
+	tui_changed_cursor(tui, x, y);
 }
 
 /* Fill the region under the cursor. */
@@ -575,7 +601,7 @@ tui_fill(struct tui *tui)
 		    tui_draw_class_name(tui, tui->cls));
 		return;
 	}
-	tui_save(tui, "fill", 1);
+	tui_save(tui, "fill", 1, 0);
 }
 
 /* Undo or redo one change and save the result. */
@@ -595,7 +621,7 @@ tui_undo(struct tui *tui, int redo)
 		tui_message(tui, 0, "nothing to %s", redo ? "redo" : "undo");
 		return;
 	}
-	tui_save(tui, redo ? "redo" : "undo", 0);
+	tui_save(tui, redo ? "redo" : "undo", 0, 0);
 }
 
 /* Take the prediction as the label; the expert then corrects it. */
@@ -618,7 +644,7 @@ tui_accept(struct tui *tui)
 		return;
 	}
 	tui->show |= SHOW_LABEL;
-	tui_save(tui, "accept", 1);
+	tui_save(tui, "accept", 1, 0);
 }
 
 /* Set the open tile's state, then go to the next tile in the queue. */
@@ -1043,7 +1069,7 @@ static void
 tui_mouse(struct tui *tui, const struct tui_mouse *m)
 {
 	struct view	*v = &tui->v;
-	int		 x, y;
+	int		 x, y, ox = v->cur_x, oy = v->cur_y;
 
 	if (m->button == 64 || m->button == 65) {
 		tui_brush(tui, m->button == 64 ? 1 : -1);
@@ -1057,7 +1083,7 @@ tui_mouse(struct tui *tui, const struct tui_mouse *m)
 		tui_pen_move(tui);
 		if (m->release)
 			tui_pen_up(tui);
-		tui_changed(tui);
+		tui_changed_cursor(tui, ox, oy);
 		return;
 	}
 	if (tui_mouse_panel(tui, m))
@@ -1076,7 +1102,7 @@ tui_mouse(struct tui *tui, const struct tui_mouse *m)
 		tui_pen_down(tui);
 	else if (m->button == 0)
 		tui_pen_move(tui);
-	tui_changed(tui);
+	tui_changed_cursor(tui, ox, oy);
 }
 
 /*

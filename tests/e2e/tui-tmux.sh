@@ -410,6 +410,26 @@ done
 keys q
 wait_for "tui-exit=0"
 
+# Sixel (tmux shows none, but s4lab writes it all the same): after the
+# first whole image, cursor moves and a dab send only the cells around
+# them (the log says what each image cost).
+keys "cd $tmp && sh -c 'echo \$\$ > $tmp/pid.$win; exec $S4LAB -vui,sixel" \
+    " label --graphics sixel --user tester --tile 1 $tmp/k.s4lab'" \
+    "; echo tui-exit=\$?; cd /" Enter
+wait_for "? help"
+keys l l l l
+wait_for "36,32 |"
+keys Enter
+wait_for "stroke saved (revision 2)"
+keys q
+wait_for "tui-exit=0"
+log=$(ls "$tmp"/s4lab-*.log)
+[ "$(grep -c ' part ' "$log")" -ge 5 ] || fail "no partial redraws: $log"
+grep ' at [0-9]*,[0-9]*: ' "$log" | sed 's/.*, \([0-9]*\) bytes.*/\1/' |
+    awk 'NR == 1 { whole = $1; next }
+	$1 * 4 > whole { print "part of " $1 " bytes, whole " whole; bad = 1 }
+	END { exit bad || NR < 6 }' || fail "a stroke sent too much"
+
 # A file name with an escape sequence in it shows cleaned, and does not
 # set the window title.
 evil="$tmp/$(printf 'evil\033]2;pwned\007.jpg')"
