@@ -13,7 +13,11 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 
 for b in "$bench"/bench_*; do
 	[ -x "$b" ] && [ -f "$b" ] || continue
-	case "$b" in *.c|*.o|*/bench_frame) continue ;; esac
+	case "$b" in
+	*.c|*.o) continue ;;
+	# Driven below, or by a script, with their inputs and peers.
+	*/bench_frame|*/bench_net|*/bench_layers) continue ;;
+	esac
 	echo "== $(basename "$b")"
 	nice "$b" || echo "$(basename "$b"): exit $?"
 	echo
