@@ -121,6 +121,7 @@ cmd_import_exec(int argc, char **argv)
 	struct stat		 sb;
 	const char		*masks = NULL;
 	char			*cause = NULL;
+	size_t			 w;
 	int			 ch, i, rc = EXIT_OK;
 
 	memset(&io, 0, sizeof io);
@@ -180,6 +181,8 @@ cmd_import_exec(int argc, char **argv)
 		free(cause);
 		cause = NULL;
 	}
+	for (w = 0; w < l.nwarning; w++)
+		cmd_import_error(0, l.warning[w]);
 	cmd_import_files(st, &l, masks, &cl, &io, &is);
 	cmd_import_summary(&is, masks);
 	if (is.failed != 0)

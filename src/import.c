@@ -109,6 +109,74 @@ import_list_add(struct import_list *l, const char *path, size_t rootlen)
 	l->n++;
 }
 
+/*
+ * The directories and files already walked, by device and inode: a set
+ * with open addressing, so that a walk through symbolic links reads each
+ * file once and always ends.
+ */
+struct import_key {
+	uint64_t	 dev;
+	uint64_t	 ino;
+};
+
+struct import_seen {
+	struct import_key *key;
+	unsigned char	*used;
+	size_t		 n;
+	size_t		 size;		/* a power of two */
+};
+
+static size_t
+import_seen_hash(const struct import_key *k, size_t size)
+{
+	uint64_t	h = k->ino * 0x9e3779b97f4a7c15ULL ^ k->dev;
+
+	return ((size_t)(h ^ (h >> 29)) & (size - 1));
+}
+
+/* Add a key; 1 if it was new, 0 if it was there already. */
+static int
+import_seen_add(struct import_list *l, const struct stat *sb)
+{
+	struct import_seen	*s;
+	struct import_key	 k, *oldkey;
+	unsigned char		*oldused;
+	size_t			 i, j, oldsize;
+
+	if ((s = l->seen) == NULL)
+		s = l->seen = xcalloc(1, sizeof *s);
+	if (2 * (s->n + 1) > s->size) {
+		oldkey = s->key;
+		oldused = s->used;
+		oldsize = s->size;
+		s->size = oldsize == 0 ? 64 : oldsize * 2;
+		s->key = xcalloc(s->size, sizeof *s->key);
+		s->used = xcalloc(s->size, 1);
+		for (i = 0; i < oldsize; i++) {
+			if (!oldused[i])
+				continue;
+			j = import_seen_hash(&oldkey[i], s->size);
+			while (s->used[j])
+				j = (j + 1) & (s->size - 1);
+			s->key[j] = oldkey[i];
+			s->used[j] = 1;
+		}
+		free(oldkey);
+		free(oldused);
+	}
+	k.dev = (uint64_t)sb->st_dev;
+	k.ino = (uint64_t)sb->st_ino;
+	for (j = import_seen_hash(&k, s->size); s->used[j];
+	    j = (j + 1) & (s->size - 1)) {
+		if (s->key[j].dev == k.dev && s->key[j].ino == k.ino)
+			return (0);
+	}
+	s->key[j] = k;
+	s->used[j] = 1;
+	s->n++;
+	return (1);
+}
+
 /* Free a list of files. */
 void
 import_list_free(struct import_list *l)
@@ -118,6 +186,14 @@ import_list_free(struct import_list *l)
 	for (i = 0; i < l->n; i++)
 		free(l->item[i].path);
 	free(l->item);
+	for (i = 0; i < l->nwarning; i++)
+		free(l->warning[i]);
+	free(l->warning);
+	if (l->seen != NULL) {
+		free(l->seen->key);
+		free(l->seen->used);
+		free(l->seen);
+	}
 	memset(l, 0, sizeof *l);
 }
 
@@ -138,32 +214,90 @@ import_looks_like_image(const char *path)
 	return (n > 0 && image_sniff(head, n) != IMAGE_UNKNOWN);
 }
 
+/* One walk of a directory given on the command line. */
+struct import_walk {
+	struct import_list	*l;
+	const char		*skip;		/* the masks directory */
+	size_t			 rootlen;
+	int			 bad;
+	char			**cause;
+	/* The directories from the root down to the one being read. */
+	struct import_key	 stack[IMPORT_MAX_DEPTH + 1];
+	char			*stack_path[IMPORT_MAX_DEPTH + 1];
+	int			 depth;
+};
+
+static void	import_walk(struct import_walk *, const char *);
+
+/* Count a path that could not be read; the first one is the cause. */
+static void
+import_walk_bad(struct import_walk *w, const char *path, const char *why)
+{
+	if (w->bad++ == 0)
+		set_cause(w->cause, "%s: %s", path, why);
+}
+
 /*
- * Add the pictures under dir, sorted by name at each level, skipping
- * hidden names and the directory skip (the masks).  Directories that
- * cannot be read are counted in *bad, the first one in *cause.
+ * A directory met in the walk: walked unless it is the masks directory
+ * or was walked already.  When it is one of the directories above it
+ * (a symbolic link back up), the loop is noted once, as a warning.
  */
 static void
-import_walk(const char *dir, size_t rootlen, const char *skip, int depth,
-    struct import_list *l, int *bad, char **cause)
+import_walk_dir(struct import_walk *w, const char *path,
+    const struct stat *sb)
+{
+	struct import_list	*l = w->l;
+	char			 real[PATH_MAX];
+	int			 i;
+
+	if (w->skip != NULL && realpath(path, real) != NULL &&
+	    strcmp(real, w->skip) == 0)
+		return;
+	if (import_seen_add(l, sb)) {
+		import_walk(w, path);
+		return;
+	}
+	for (i = 0; i < w->depth; i++) {
+		if (w->stack[i].dev == (uint64_t)sb->st_dev &&
+		    w->stack[i].ino == (uint64_t)sb->st_ino)
+			break;
+	}
+	if (i == w->depth) {
+		log_debug(LOG_IMPORT, "%s: walked already", path);
+		return;
+	}
+	l->warning = xreallocarray(l->warning, l->nwarning + 1,
+	    sizeof *l->warning);
+	xasprintf(&l->warning[l->nwarning++], "%s: a symbolic link loop "
+	    "back to %s, not followed", path, w->stack_path[i]);
+}
+
+/*
+ * Add the pictures under dir, sorted by name at each level, skipping
+ * hidden names and the masks directory, each directory and file once.
+ * Directories that cannot be read are counted in w->bad.
+ */
+static void
+import_walk(struct import_walk *w, const char *dir)
 {
 	DIR		*d;
 	struct dirent	*de;
 	struct stat	 sb;
-	char		**names = NULL, *path, real[PATH_MAX];
+	char		**names = NULL, *path;
 	size_t		 n = 0, size = 0, i;
 
-	if (depth > IMPORT_MAX_DEPTH) {
-		if ((*bad)++ == 0)
-			set_cause(cause, "%s: directories nested too deep",
-			    dir);
+	if (w->depth > IMPORT_MAX_DEPTH) {
+		import_walk_bad(w, dir, "directories nested too deep");
 		return;
 	}
-	if ((d = opendir(dir)) == NULL) {
-		if ((*bad)++ == 0)
-			set_cause(cause, "%s: %s", dir, strerror(errno));
+	if (stat(dir, &sb) == -1 || (d = opendir(dir)) == NULL) {
+		import_walk_bad(w, dir, strerror(errno));
 		return;
 	}
+	w->stack[w->depth].dev = (uint64_t)sb.st_dev;
+	w->stack[w->depth].ino = (uint64_t)sb.st_ino;
+	w->stack_path[w->depth] = (char *)dir;
+	w->depth++;
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
@@ -179,43 +313,45 @@ import_walk(const char *dir, size_t rootlen, const char *skip, int depth,
 	for (i = 0; i < n; i++) {
 		xasprintf(&path, "%s/%s", dir, names[i]);
 		free(names[i]);
-		if (stat(path, &sb) == -1) {
-			if ((*bad)++ == 0)
-				set_cause(cause, "%s: %s", path,
-				    strerror(errno));
-		} else if (S_ISDIR(sb.st_mode)) {
-			if (skip == NULL || realpath(path, real) == NULL ||
-			    strcmp(real, skip) != 0) {
-				import_walk(path, rootlen, skip, depth + 1, l,
-				    bad, cause);
-			}
-		} else if (S_ISREG(sb.st_mode) &&
+		if (stat(path, &sb) == -1)
+			import_walk_bad(w, path, strerror(errno));
+		else if (S_ISDIR(sb.st_mode))
+			import_walk_dir(w, path, &sb);
+		else if (S_ISREG(sb.st_mode) && import_seen_add(w->l, &sb) &&
 		    import_looks_like_image(path))
-			import_list_add(l, path, rootlen);
+			import_list_add(w->l, path, w->rootlen);
 		free(path);
 	}
 	free(names);
+	w->depth--;
 }
 
 /*
  * Add a path given on the command line: a file as it is, a directory as
  * the pictures under it.  masks is the --masks directory (or NULL), which
- * is never walked as pictures.  Returns -1 with a cause if something could
- * not be read; what could be read is added all the same.
+ * is never walked as pictures.  Symbolic links are followed, but each
+ * directory and file is taken once, in all the calls on the same list; a
+ * link back to a directory above it is a loop, noted in l->warning.
+ * Returns -1 with a cause if something could not be read; what could be
+ * read is added all the same.
  */
 int
 import_collect(const char *path, const char *masks, struct import_list *l,
     char **cause)
 {
-	struct stat	 sb;
-	char		 skip[PATH_MAX], *dir;
-	size_t		 len;
-	int		 bad = 0;
+	struct import_walk	 w;
+	struct stat		 sb;
+	char			 skip[PATH_MAX], *dir, *tmp;
+	size_t			 len;
 
 	if (stat(path, &sb) == -1)
 		return (set_cause(cause, "%s: %s", path, strerror(errno)));
 	if (!S_ISDIR(sb.st_mode)) {
 		import_list_add(l, path, 0);
+		return (0);
+	}
+	if (!import_seen_add(l, &sb)) {
+		log_debug(LOG_IMPORT, "%s: walked already", path);
 		return (0);
 	}
 	if (masks == NULL || realpath(masks, skip) == NULL)
@@ -224,17 +360,20 @@ import_collect(const char *path, const char *masks, struct import_list *l,
 	len = strlen(dir);
 	while (len > 1 && dir[len - 1] == '/')
 		dir[--len] = '\0';
-	import_walk(dir, len + 1, skip[0] != '\0' ? skip : NULL, 0, l, &bad,
-	    cause);
-	free(dir);
-	if (bad > 1) {
-		char	*tmp;
 
-		xasprintf(&tmp, "%s (and %d more)", *cause, bad - 1);
+	memset(&w, 0, sizeof w);
+	w.l = l;
+	w.skip = skip[0] != '\0' ? skip : NULL;
+	w.rootlen = len + 1;
+	w.cause = cause;
+	import_walk(&w, dir);
+	free(dir);
+	if (w.bad > 1 && cause != NULL) {
+		xasprintf(&tmp, "%s (and %d more)", *cause, w.bad - 1);
 		free(*cause);
 		*cause = tmp;
 	}
-	return (bad ? -1 : 0);
+	return (w.bad ? -1 : 0);
 }
 
 /* path without its extension; malloc'd. */

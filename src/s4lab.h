@@ -566,10 +566,18 @@ struct import_item {
 	size_t		 rootlen;	/* of the directory it was found in */
 };
 
+struct import_seen;
+
 struct import_list {
 	struct import_item *item;
 	size_t		 n;
 	size_t		 size;
+	/* Directories and files already walked (device and inode). */
+	struct import_seen *seen;
+	/* Symbolic link loops met and not followed: one line each, for
+	 * the caller to print; import_list_free frees them. */
+	char		**warning;
+	size_t		 nwarning;
 };
 
 int		 import_grid(int, int, int, struct image_rect **);

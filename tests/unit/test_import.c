@@ -279,6 +279,68 @@ directories_are_walked_sorted_skipping_masks(void **state)
 	free(masks);
 }
 
+/*
+ * Symbolic links back up make loops: each directory and file is taken
+ * once, each loop is one warning, and the walk ends (an alarm fails the
+ * test if it does not).
+ */
+static void
+symbolic_link_loops_are_walked_once(void **state)
+{
+	struct import_list	 l;
+	char			*p, *q, *cause = NULL;
+
+	alarm(20);
+	p = tmp_path("lp");
+	assert_int_equal(mkdir(p, 0755), 0);
+	free(p);
+	p = tmp_path("lp/a.jpg");
+	copy_file(CASES "C08-1x1.jpg", p);
+	free(p);
+	p = tmp_path("lp/self");
+	assert_int_equal(symlink(".", p), 0);
+	free(p);
+
+	/* Two loops inside each other, and a second name for a directory. */
+	p = tmp_path("lp/loop");
+	assert_int_equal(mkdir(p, 0755), 0);
+	free(p);
+	p = tmp_path("lp/loop/up");
+	assert_int_equal(symlink("..", p), 0);
+	free(p);
+	p = tmp_path("lp/loop/b.jpg");
+	copy_file(CASES "C08-1x1.jpg", p);
+	free(p);
+	p = tmp_path("lp/loop2");
+	assert_int_equal(symlink("loop", p), 0);
+	free(p);
+	p = tmp_path("lp/same.jpg");
+	assert_int_equal(symlink("a.jpg", p), 0);
+	free(p);
+
+	memset(&l, 0, sizeof l);
+	p = tmp_path("lp");
+	assert_int_equal(import_collect(p, NULL, &l, &cause), 0);
+	assert_int_equal(l.n, 2);
+	assert_non_null(strstr(l.item[0].path, "/lp/a.jpg"));
+	assert_non_null(strstr(l.item[1].path, "/lp/loop/b.jpg"));
+	assert_int_equal(l.nwarning, 2);
+	q = tmp_path("lp/loop/up");
+	assert_non_null(strstr(l.warning[0], q));
+	assert_non_null(strstr(l.warning[0], "loop"));
+	free(q);
+	q = tmp_path("lp/self");
+	assert_non_null(strstr(l.warning[1], q));
+	free(q);
+
+	/* The same directory again adds nothing. */
+	assert_int_equal(import_collect(p, NULL, &l, &cause), 0);
+	assert_int_equal(l.n, 2);
+	free(p);
+	import_list_free(&l);
+	alarm(0);
+}
+
 /* ------------------------------------------------------------------ */
 
 static int
@@ -663,6 +725,9 @@ main(void)
 		    teardown_tmp),
 		cmocka_unit_test_setup_teardown(
 		    directories_are_walked_sorted_skipping_masks, setup_tmp,
+		    teardown_tmp),
+		cmocka_unit_test_setup_teardown(
+		    symbolic_link_loops_are_walked_once, setup_tmp,
 		    teardown_tmp),
 		cmocka_unit_test_setup_teardown(imported_tiles_round_trip,
 		    setup_tmp, teardown_tmp),
