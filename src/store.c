@@ -368,11 +368,12 @@ store_check_uri(const char *path)
 }
 
 /*
- * Look at an existing file without changing it: it must be empty, a
- * fresh SQLite file, or an s4lab project no newer than this s4lab.
+ * Look at an existing file without changing it: it must be an s4lab
+ * project no newer than this s4lab, or, with STORE_CREATE, an empty file
+ * or an SQLite file without tables.
  */
 static int
-store_check(const char *path, char **cause)
+store_check(const char *path, int flags, char **cause)
 {
 	static const char	 magic[16] = "SQLite format 3";
 	unsigned char		 hdr[100];
@@ -391,8 +392,13 @@ store_check(const char *path, char **cause)
 	}
 	n = read(fd, hdr, sizeof hdr);
 	close(fd);
-	if (n == 0)
-		return (0);	/* an empty file becomes a project */
+	if (n == 0) {
+		/* Only a command that creates projects fills an empty file. */
+		if (flags & STORE_CREATE)
+			return (0);
+		return (set_cause(cause, "%s: not an s4lab project (empty "
+		    "file)", path));
+	}
 	if (n < (ssize_t)sizeof hdr || memcmp(hdr, magic, sizeof magic) != 0)
 		return (set_cause(cause, "%s: not an s4lab project (not an "
 		    "SQLite database)", path));
@@ -420,6 +426,11 @@ store_check(const char *path, char **cause)
 	    (appid != 0 || version != 0 || tables != 0)) {
 		set_cause(cause, "%s: not an s4lab project (an SQLite database "
 		    "of another program)", path);
+		goto out;
+	}
+	if (appid != STORE_APPLICATION_ID && (~flags & STORE_CREATE)) {
+		set_cause(cause, "%s: not an s4lab project (an empty SQLite "
+		    "database)", path);
 		goto out;
 	}
 	if (version > STORE_NMIGRATIONS) {
@@ -556,7 +567,7 @@ store_open(const char *path, int flags, char **cause)
 			created = 1;
 		}
 	}
-	if (!created && store_check(path, cause) != 0)
+	if (!created && store_check(path, flags, cause) != 0)
 		return (NULL);
 
 	st = xcalloc(1, sizeof *st);

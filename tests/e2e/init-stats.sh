@@ -114,6 +114,17 @@ said "newer s4lab"
 cmp -s "$dir/x.s4lab" "$dir/x.copy" ||
     { echo "FAIL: newer project changed" >&2; fail=1; }
 
+# An empty file is no project: only init makes one, and nothing is
+# written into it or beside it.
+: >"$dir/empty.s4lab"
+check 1 "$S4LAB" stats "$dir/empty.s4lab"
+said "empty.s4lab: not an s4lab project (empty file)"
+check 1 "$S4LAB" import "$dir/empty.s4lab" "$top_srcdir/samples/images"
+said "empty.s4lab: not an s4lab project (empty file)"
+[ -s "$dir/empty.s4lab" ] && { echo "FAIL: empty file written" >&2; fail=1; }
+ls "$dir"/empty.s4lab-* >/dev/null 2>&1 &&
+    { echo "FAIL: files left beside the empty file" >&2; fail=1; }
+
 # Not a project.
 echo "hello" >"$dir/hello.txt"
 check 1 "$S4LAB" stats "$dir/hello.txt"

@@ -145,15 +145,37 @@ missing_file_is_not_created_without_flag(void **state)
 	free(path);
 }
 
+/* Open path without STORE_CREATE: refused with why, the file unchanged. */
 static void
-empty_v0_file_is_migrated(void **state)
+refused_unchanged(const char *path, const char *why)
+{
+	unsigned char	*before, *after;
+	size_t		 blen, alen;
+	char		*cause = NULL;
+
+	before = slurp(path, &blen);
+	assert_null(store_open(path, 0, &cause));
+	assert_non_null(strstr(cause, path));
+	assert_non_null(strstr(cause, why));
+	free(cause);
+	after = slurp(path, &alen);
+	assert_int_equal(alen, blen);
+	assert_memory_equal(after, before, blen);
+	free(before);
+	free(after);
+}
+
+static void
+empty_v0_file_is_migrated_only_when_creating(void **state)
 {
 	struct store	*st;
 	char		*path = scratch("v0.s4lab"), *cause = NULL;
 
 	/* A real SQLite file: header written, no tables, version 0. */
 	raw_exec(path, "CREATE TABLE x (a); DROP TABLE x;");
-	st = store_open(path, 0, &cause);
+	refused_unchanged(path, "not an s4lab project (an empty SQLite "
+	    "database)");
+	st = store_open(path, STORE_CREATE, &cause);
 	assert_non_null(st);
 	assert_int_equal(query_int(st, "PRAGMA user_version"),
 	    store_schema_version());
@@ -166,7 +188,8 @@ empty_v0_file_is_migrated(void **state)
 	free(path);
 	path = scratch("zero.s4lab");
 	fclose(fopen(path, "w"));
-	st = store_open(path, 0, &cause);
+	refused_unchanged(path, "not an s4lab project (empty file)");
+	st = store_open(path, STORE_CREATE, &cause);
 	assert_non_null(st);
 	store_close(st);
 	free(path);
@@ -687,7 +710,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(create_then_reopen),
 		cmocka_unit_test(missing_file_is_not_created_without_flag),
-		cmocka_unit_test(empty_v0_file_is_migrated),
+		cmocka_unit_test(empty_v0_file_is_migrated_only_when_creating),
 		cmocka_unit_test(newer_version_is_refused_and_unchanged),
 		cmocka_unit_test(other_files_are_refused),
 		cmocka_unit_test(tiles_are_deduplicated_and_split_by_hash),
