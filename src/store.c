@@ -320,19 +320,21 @@ store_exec(struct store *st, const char *sql, const char *what,
 	return (0);
 }
 
-/* An integer pragma's value, or -1. */
-static int64_t
-store_pragma_int(sqlite3 *db, const char *sql)
+/* An integer pragma's value into *v; 0, or -1 if it cannot be read. */
+static int
+store_pragma_int(sqlite3 *db, const char *sql, int64_t *v)
 {
 	sqlite3_stmt	*stmt;
-	int64_t		 v = -1;
+	int		 rc = -1;
 
 	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK)
 		return (-1);
-	if (sqlite3_step(stmt) == SQLITE_ROW)
-		v = sqlite3_column_int64(stmt, 0);
+	if (sqlite3_step(stmt) == SQLITE_ROW) {
+		*v = sqlite3_column_int64(stmt, 0);
+		rc = 0;
+	}
 	sqlite3_finalize(stmt);
-	return (v);
+	return (rc);
 }
 
 /*
@@ -414,10 +416,10 @@ store_check(const char *path, int flags, char **cause)
 	}
 	rc = -1;
 	sqlite3_busy_timeout(db, STORE_BUSY_MS);
-	version = store_pragma_int(db, "PRAGMA user_version");
-	appid = store_pragma_int(db, "PRAGMA application_id");
-	tables = store_pragma_int(db, "SELECT count(*) FROM sqlite_master");
-	if (version < 0 || appid < 0 || tables < 0) {
+	if (store_pragma_int(db, "PRAGMA user_version", &version) != 0 ||
+	    store_pragma_int(db, "PRAGMA application_id", &appid) != 0 ||
+	    store_pragma_int(db, "SELECT count(*) FROM sqlite_master",
+	    &tables) != 0) {
 		set_cause(cause, "%s: cannot read: %s", path,
 		    sqlite3_errmsg(db));
 		goto out;
@@ -431,6 +433,12 @@ store_check(const char *path, int flags, char **cause)
 	if (appid != STORE_APPLICATION_ID && (~flags & STORE_CREATE)) {
 		set_cause(cause, "%s: not an s4lab project (an empty SQLite "
 		    "database)", path);
+		goto out;
+	}
+	if (appid == STORE_APPLICATION_ID && version < 1) {
+		set_cause(cause, "%s: not an s4lab project: unknown project "
+		    "version %jd; the file was not changed", path,
+		    (intmax_t)version);
 		goto out;
 	}
 	if (version > STORE_NMIGRATIONS) {
@@ -460,12 +468,20 @@ store_migrate(struct store *st, char **cause)
 	for (;;) {
 		if (store_begin(st, cause) != 0)
 			return (-1);
-		version = store_pragma_int(st->db, "PRAGMA user_version");
-		if (version < 0 || version > STORE_NMIGRATIONS) {
+		if (store_pragma_int(st->db, "PRAGMA user_version",
+		    &version) != 0) {
+			store_error(st, cause, "reading the schema version");
 			store_rollback(st);
-			if (version < 0)
-				return (store_error(st, cause, "reading the "
-				    "schema version"));
+			return (-1);
+		}
+		if (version < 0) {
+			store_rollback(st);
+			return (set_cause(cause, "%s: not an s4lab project: "
+			    "unknown project version %jd", st->path,
+			    (intmax_t)version));
+		}
+		if (version > STORE_NMIGRATIONS) {
+			store_rollback(st);
 			return (set_cause(cause, "%s: made by a newer s4lab "
 			    "(project version %jd; this s4lab knows up to "
 			    "%d)", st->path, (intmax_t)version,
@@ -495,12 +511,15 @@ store_migrate(struct store *st, char **cause)
 static int
 store_setup(struct store *st, char **cause)
 {
+	int64_t	wal;
+
 	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
 	if (store_exec(st, "PRAGMA foreign_keys = ON", "setting foreign keys",
 	    cause) != 0)
 		return (-1);
-	if (store_pragma_int(st->db, "SELECT 1 FROM pragma_journal_mode "
-	    "WHERE journal_mode = 'wal'") != 1 &&
+	if ((store_pragma_int(st->db, "SELECT count(*) FROM "
+	    "pragma_journal_mode WHERE journal_mode = 'wal'", &wal) != 0 ||
+	    wal != 1) &&
 	    store_exec(st, "PRAGMA journal_mode = WAL", "setting WAL mode",
 	    cause) != 0)
 		return (-1);

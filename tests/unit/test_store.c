@@ -195,6 +195,37 @@ empty_v0_file_is_migrated_only_when_creating(void **state)
 	free(path);
 }
 
+/* A project whose version is 0 or negative is refused, untouched. */
+static void
+unknown_versions_are_refused_and_unchanged(void **state)
+{
+	static const char	*sql[] = {
+		"PRAGMA journal_mode = DELETE; PRAGMA user_version = -1",
+		"PRAGMA journal_mode = DELETE; PRAGMA user_version = 0",
+	};
+	static const char	*why[] = {
+		"not an s4lab project: unknown project version -1",
+		"not an s4lab project: unknown project version 0",
+	};
+	struct store		*st;
+	char			*path, *cause = NULL;
+	int			 i;
+
+	for (i = 0; i < 2; i++) {
+		path = scratch("bad-version.s4lab");
+		st = store_open(path, STORE_CREATE, &cause);
+		assert_non_null(st);
+		store_close(st);
+		raw_exec(path, sql[i]);
+		refused_unchanged(path, why[i]);
+		assert_null(store_open(path, STORE_CREATE, &cause));
+		assert_non_null(strstr(cause, why[i]));
+		free(cause);
+		cause = NULL;
+		free(path);
+	}
+}
+
 static void
 newer_version_is_refused_and_unchanged(void **state)
 {
@@ -711,6 +742,7 @@ main(void)
 		cmocka_unit_test(create_then_reopen),
 		cmocka_unit_test(missing_file_is_not_created_without_flag),
 		cmocka_unit_test(empty_v0_file_is_migrated_only_when_creating),
+		cmocka_unit_test(unknown_versions_are_refused_and_unchanged),
 		cmocka_unit_test(newer_version_is_refused_and_unchanged),
 		cmocka_unit_test(other_files_are_refused),
 		cmocka_unit_test(tiles_are_deduplicated_and_split_by_hash),
