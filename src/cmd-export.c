@@ -115,7 +115,7 @@ cmd_export_exec(int argc, char **argv)
 	}
 
 	cmd_export_signals();
-	if ((st = store_open(argv[optind], 0, &cause)) == NULL)
+	if ((st = store_open(argv[optind], STORE_READONLY, &cause)) == NULL)
 		goto fail;
 	eo.stop = &cmd_export_stop;
 	eo.tick = cmd_export_tick;

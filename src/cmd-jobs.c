@@ -81,7 +81,8 @@ cmd_jobs_exec(int argc, char **argv)
 		cmd_usage(&cmd_jobs_entry, stderr);
 		return (EXIT_USAGE);
 	}
-	if ((st = store_open(argv[0], 0, &cause)) == NULL)
+	if ((st = store_open(argv[0], cancel != 0 ? 0 : STORE_READONLY,
+	    &cause)) == NULL)
 		goto fail;
 	if (cancel != 0) {
 		if (job_cancel(st, cancel, &cause) != 0)

@@ -75,7 +75,7 @@ cmd_queue_exec(int argc, char **argv)
 		cmd_usage(&cmd_queue_entry, stderr);
 		return (EXIT_USAGE);
 	}
-	if ((st = store_open(argv[0], 0, &cause)) == NULL)
+	if ((st = store_open(argv[0], STORE_READONLY, &cause)) == NULL)
 		goto fail;
 	if (rank_queue(st, order, &e, &n, &cause) != 0)
 		goto fail;

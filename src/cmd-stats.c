@@ -279,7 +279,7 @@ cmd_stats_exec(int argc, char **argv)
 		return (EXIT_USAGE);
 	}
 
-	if ((st = store_open(argv[optind], 0, &cause)) == NULL)
+	if ((st = store_open(argv[optind], STORE_READONLY, &cause)) == NULL)
 		goto out;
 	s = xcalloc(1, sizeof *s);
 	/* One read transaction: the numbers agree with each other. */

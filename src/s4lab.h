@@ -210,6 +210,7 @@ int		 classes_by_rgb(const struct classes *, const uint8_t *);
 
 #define STORE_CREATE	0x1	/* create the file if missing */
 #define STORE_MUSTNEW	0x2	/* refuse an existing file */
+#define STORE_READONLY	0x4	/* only read: never write the file */
 
 /* Queue orders for store_tile_ids. */
 #define ORDER_ID		0

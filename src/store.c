@@ -550,9 +550,105 @@ store_unlink_new(const char *path)
 	free(p);
 }
 
+/* Whether the directory of path is writable (SQLite keeps -wal there). */
+static int
+store_dir_writable(const char *path)
+{
+	char	*dir, *slash;
+	int	 ok;
+
+	dir = xstrdup(path);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		ok = access(".", W_OK) == 0;
+	else {
+		slash[slash == dir ? 1 : 0] = '\0';
+		ok = access(dir, W_OK) == 0;
+	}
+	free(dir);
+	return (ok);
+}
+
+/*
+ * Open an existing project to read only.  A WAL project needs its -shm
+ * file; when that cannot be made (the directory is not writable) and
+ * there is no -wal file, the main file is complete and is opened
+ * immutable instead.
+ */
+static int
+store_open_readonly(struct store *st, char **cause)
+{
+	int64_t	 version;
+	char	*uri;
+	int	 i, rc;
+
+	for (i = 0; i < 2; i++) {
+		if (i == 0) {
+			rc = sqlite3_open_v2(st->path, &st->db,
+			    SQLITE_OPEN_READONLY, NULL);
+		} else {
+			uri = store_check_uri(st->path);
+			rc = sqlite3_open_v2(uri, &st->db,
+			    SQLITE_OPEN_READONLY|SQLITE_OPEN_URI, NULL);
+			free(uri);
+		}
+		if (rc == SQLITE_OK) {
+			sqlite3_extended_result_codes(st->db, 1);
+			sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
+			if (store_pragma_int(st->db, "PRAGMA user_version",
+			    &version) == 0)
+				break;
+		}
+		if (i == 1 || store_dir_writable(st->path)) {
+			if (!store_dir_writable(st->path)) {
+				return (set_cause(cause, "%s: cannot read: "
+				    "its directory is not writable, and SQLite "
+				    "needs to make %s-shm there", st->path,
+				    st->path));
+			}
+			return (set_cause(cause, "%s: cannot read: %s",
+			    st->path, sqlite3_errmsg(st->db)));
+		}
+		sqlite3_close(st->db);
+		st->db = NULL;
+	}
+	if (version < STORE_NMIGRATIONS) {
+		return (set_cause(cause, "%s: made by an older s4lab (project "
+		    "version %jd); a command that writes (import) brings it "
+		    "up to date", st->path, (intmax_t)version));
+	}
+	return (store_exec(st, "PRAGMA cache_size = -65536",
+	    "setting the cache size", cause));
+}
+
+/* Open an existing project to read and write, or say why it cannot. */
+static int
+store_open_readwrite(struct store *st, char **cause)
+{
+	if (sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK)
+		return (set_cause(cause, "%s: %s", st->path,
+		    sqlite3_errmsg(st->db)));
+	sqlite3_extended_result_codes(st->db, 1);
+	if (sqlite3_db_readonly(st->db, "main") == 1)
+		return (set_cause(cause, "%s: cannot write the project: the "
+		    "file is read-only", st->path));
+	if (store_setup(st, cause) != 0) {
+		if (!store_dir_writable(st->path)) {
+			if (cause != NULL)
+				free(*cause);
+			return (set_cause(cause, "%s: cannot write the "
+			    "project: its directory is not writable (SQLite "
+			    "keeps %s-wal there)", st->path, st->path));
+		}
+		return (-1);
+	}
+	return (store_migrate(st, cause));
+}
+
 /*
  * Open a project.  STORE_CREATE creates a missing file, STORE_MUSTNEW
- * refuses one that exists.  Returns NULL with a cause naming the file.
+ * refuses one that exists, STORE_READONLY opens an existing project
+ * without ever writing to it.  Returns NULL with a cause naming the file.
  */
 struct store *
 store_open(const char *path, int flags, char **cause)
@@ -563,6 +659,8 @@ store_open(const char *path, int flags, char **cause)
 
 	if (flags & STORE_MUSTNEW)
 		flags |= STORE_CREATE;
+	if ((flags & STORE_READONLY) && (flags & STORE_CREATE))
+		fatalx("%s: STORE_READONLY with STORE_CREATE", __func__);
 	if (stat(path, &sb) == 0) {
 		if (flags & STORE_MUSTNEW) {
 			set_cause(cause, "%s: already exists", path);
@@ -591,15 +689,13 @@ store_open(const char *path, int flags, char **cause)
 
 	st = xcalloc(1, sizeof *st);
 	st->path = xstrdup(path);
-	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE, NULL) !=
-	    SQLITE_OK) {
-		set_cause(cause, "%s: %s", path, sqlite3_errmsg(st->db));
+	if (flags & STORE_READONLY) {
+		if (store_open_readonly(st, cause) != 0)
+			goto fail;
+	} else if (store_open_readwrite(st, cause) != 0)
 		goto fail;
-	}
-	sqlite3_extended_result_codes(st->db, 1);
-	if (store_setup(st, cause) != 0 || store_migrate(st, cause) != 0)
-		goto fail;
-	log_debug(LOG_STORE, "%s: open", path);
+	log_debug(LOG_STORE, "%s: open%s", path,
+	    (flags & STORE_READONLY) ? " read-only" : "");
 	return (st);
 
 fail:

@@ -226,6 +226,47 @@ unknown_versions_are_refused_and_unchanged(void **state)
 	}
 }
 
+/* STORE_READONLY reads a project and cannot change it. */
+static void
+readonly_open_reads_and_never_writes(void **state)
+{
+	struct store	*st;
+	unsigned char	*before, *after;
+	size_t		 blen, alen;
+	char		*path = scratch("ro.s4lab"), *cause = NULL, *v;
+
+	st = store_open(path, STORE_CREATE, &cause);
+	assert_non_null(st);
+	assert_int_equal(store_set_setting(st, "k", "v", &cause), 0);
+	store_close(st);
+	before = slurp(path, &blen);
+
+	st = store_open(path, STORE_READONLY, &cause);
+	assert_non_null(st);
+	v = store_get_setting(st, "k");
+	assert_string_equal(v, "v");
+	free(v);
+	assert_int_equal(store_set_setting(st, "k", "w", &cause), -1);
+	assert_non_null(strstr(cause, path));
+	free(cause);
+	cause = NULL;
+	store_close(st);
+	after = slurp(path, &alen);
+	assert_int_equal(alen, blen);
+	assert_memory_equal(after, before, blen);
+	free(before);
+	free(after);
+
+	/* An empty file is no project, read-only or not. */
+	free(path);
+	path = scratch("ro-empty.s4lab");
+	fclose(fopen(path, "w"));
+	assert_null(store_open(path, STORE_READONLY, &cause));
+	assert_non_null(strstr(cause, "empty file"));
+	free(cause);
+	free(path);
+}
+
 static void
 newer_version_is_refused_and_unchanged(void **state)
 {
@@ -743,6 +784,7 @@ main(void)
 		cmocka_unit_test(missing_file_is_not_created_without_flag),
 		cmocka_unit_test(empty_v0_file_is_migrated_only_when_creating),
 		cmocka_unit_test(unknown_versions_are_refused_and_unchanged),
+		cmocka_unit_test(readonly_open_reads_and_never_writes),
 		cmocka_unit_test(newer_version_is_refused_and_unchanged),
 		cmocka_unit_test(other_files_are_refused),
 		cmocka_unit_test(tiles_are_deduplicated_and_split_by_hash),
