@@ -45,17 +45,29 @@ cmd_import_error(int tty, const char *cause)
 	free(s);
 }
 
+/* A warning from import_file, above the progress bar (arg) if any. */
+static void
+cmd_import_warn(void *arg, const char *msg)
+{
+	struct progress	*pg = arg;
+
+	cmd_import_error(pg->tty, msg);
+}
+
 /* Import every collected file; the progress is counted in files. */
 static void
 cmd_import_files(struct store *st, const struct import_list *l,
     const char *masks, const struct classes *cl,
-    const struct import_opts *io, struct import_stats *is)
+    const struct import_opts *opts, struct import_stats *is)
 {
-	struct progress	 pg;
-	char		*mask_path, *cause;
-	size_t		 i;
+	struct import_opts	 o = *opts, *io = &o;
+	struct progress		 pg;
+	char			*mask_path, *cause;
+	size_t			 i;
 
 	progress_begin(&pg, "import", (double)l->n);
+	io->warn = cmd_import_warn;
+	io->warn_arg = &pg;
 	for (i = 0; i < l->n; i++) {
 		cause = NULL;
 		mask_path = NULL;

@@ -49,6 +49,9 @@ struct import_scene {
 	unsigned char		**jpeg;
 	size_t			*jpeg_len;
 	int			*lossless;
+	/* Said once the scene is stored (struct import_opts warn). */
+	char			**warning;
+	int			 nwarning;
 };
 
 /*
@@ -436,6 +439,9 @@ import_scene_free(struct import_scene *sc)
 			free(sc->jpeg[i]);
 	}
 	free(sc->jpeg);
+	for (i = 0; i < sc->nwarning; i++)
+		free(sc->warning[i]);
+	free(sc->warning);
 	free(sc->jpeg_len);
 	free(sc->lossless);
 	free(sc->r);
@@ -554,61 +560,129 @@ import_tile_mask(const struct import_scene *sc, int i)
 	return (m);
 }
 
-/* Store the scene, its tiles and their labels in one transaction. */
+/*
+ * Tile i of the scene has the bytes of a tile already stored, and the
+ * scene's mask labels it (m).  The stored tile gets that label if it has
+ * none; if it has another one, it keeps it and a warning is noted.
+ * Returns 1 if a label was stored, 0 if not, -1 on error.
+ */
+static int
+import_tile_known(struct store *st, struct import_scene *sc, int i,
+    const uint8_t *m, const char *author, char **cause)
+{
+	const struct image_rect	*r = &sc->r[i];
+	size_t			 len = (size_t)r->w * r->h;
+	uint8_t			*old;
+	int64_t			 id;
+	int			 rc;
+
+	if ((id = store_tile_find(st, sc->jpeg[i], sc->jpeg_len[i])) <= 0) {
+		return (set_cause(cause, "%s: tile at %d,%d: its identical "
+		    "stored tile cannot be read", sc->path, r->x, r->y));
+	}
+	old = xmalloc(len);
+	rc = store_label_get(st, id, old, len, cause);
+	if (rc == 1) {
+		if (store_label_put(st, id, m, len, author, "import",
+		    cause) != 0 || store_tile_set_state(st, id, TILE_DONE,
+		    author, cause) != 0)
+			rc = -1;
+	} else if (rc == 0 && memcmp(old, m, len) != 0) {
+		sc->warning = xreallocarray(sc->warning, sc->nwarning + 1,
+		    sizeof *sc->warning);
+		xasprintf(&sc->warning[sc->nwarning++], "%s: the tile at "
+		    "%d,%d is identical to tile %jd, which has another label; "
+		    "tile %jd keeps its label and this mask's part is not "
+		    "stored", sc->path, r->x, r->y, (intmax_t)id,
+		    (intmax_t)id);
+	}
+	free(old);
+	return (rc);
+}
+
+/* Add tile i of the scene and its label; 0 or -1. */
+static int
+import_tile_store(struct store *st, struct import_scene *sc, int64_t sid,
+    int i, const char *author, struct import_stats *is, char **cause)
+{
+	struct tile	 t;
+	uint8_t		*m;
+	int		 rc = -1;
+
+	memset(&t, 0, sizeof t);
+	t.source_id = sid;
+	t.x = sc->r[i].x;
+	t.y = sc->r[i].y;
+	t.w = sc->r[i].w;
+	t.h = sc->r[i].h;
+	t.jpeg = sc->jpeg[i];
+	t.jpeg_len = sc->jpeg_len[i];
+	if (store_tile_add(st, &t, cause) != 0)
+		return (-1);
+	if (t.id == 0)
+		is->duplicate++;
+	else {
+		is->tiles++;
+		is->lossless += sc->lossless[i];
+	}
+	if ((m = import_tile_mask(sc, i)) == NULL)
+		return (0);
+	if (t.id == 0) {
+		if ((rc = import_tile_known(st, sc, i, m, author, cause)) > 0)
+			is->labelled++;
+		free(m);
+		return (rc < 0 ? -1 : 0);
+	}
+	if (store_label_put(st, t.id, m, (size_t)t.w * t.h, author, "import",
+	    cause) == 0 && store_tile_set_state(st, t.id, TILE_DONE, author,
+	    cause) == 0) {
+		is->labelled++;
+		rc = 0;
+	}
+	free(m);
+	return (rc);
+}
+
+/*
+ * Store the scene, its tiles and their labels in one transaction.  The
+ * scene's hash is looked up again under the write lock: another import
+ * may have stored the same file since import_file looked.  Returns 0, 1
+ * if the scene is in the project already, -1.
+ */
 static int
 import_scene_store(struct store *st, struct import_scene *sc,
     const char *author, struct import_stats *is, char **cause)
 {
-	struct tile	 t;
-	char		 real[PATH_MAX];
-	const char	*path;
-	uint8_t		*m;
-	int64_t		 sid;
-	int		 i, tiles = 0, lossless = 0, dup = 0, labelled = 0;
+	struct import_stats	 add;
+	char			 real[PATH_MAX];
+	const char		*path;
+	int64_t			 sid;
+	int			 i;
 
 	path = realpath(sc->path, real) != NULL ? real : sc->path;
 	if (store_begin(st, cause) != 0)
 		return (-1);
+	if ((sid = store_source_by_hash(st, sc->hash)) > 0) {
+		log_debug(LOG_IMPORT, "%s: source %jd meanwhile", sc->path,
+		    (intmax_t)sid);
+		store_rollback(st);
+		return (1);
+	}
 	sid = store_source_add(st, path, sc->img.w, sc->img.h, sc->hash,
 	    cause);
 	if (sid <= 0)
 		goto fail;
+	memset(&add, 0, sizeof add);
 	for (i = 0; i < sc->ntiles; i++) {
-		memset(&t, 0, sizeof t);
-		t.source_id = sid;
-		t.x = sc->r[i].x;
-		t.y = sc->r[i].y;
-		t.w = sc->r[i].w;
-		t.h = sc->r[i].h;
-		t.jpeg = sc->jpeg[i];
-		t.jpeg_len = sc->jpeg_len[i];
-		if (store_tile_add(st, &t, cause) != 0)
+		if (import_tile_store(st, sc, sid, i, author, &add, cause) != 0)
 			goto fail;
-		if (t.id == 0) {
-			dup++;
-			continue;
-		}
-		tiles++;
-		lossless += sc->lossless[i];
-		if ((m = import_tile_mask(sc, i)) == NULL)
-			continue;
-		if (store_label_put(st, t.id, m, (size_t)t.w * t.h, author,
-		    "import", cause) != 0) {
-			free(m);
-			goto fail;
-		}
-		free(m);
-		if (store_tile_set_state(st, t.id, TILE_DONE, author,
-		    cause) != 0)
-			goto fail;
-		labelled++;
 	}
 	if (store_commit(st, cause) != 0)
 		goto fail;
-	is->tiles += tiles;
-	is->lossless += lossless;
-	is->duplicate += dup;
-	is->labelled += labelled;
+	is->tiles += add.tiles;
+	is->lossless += add.lossless;
+	is->duplicate += add.duplicate;
+	is->labelled += add.labelled;
 	return (0);
 
 fail:
@@ -629,7 +703,7 @@ import_file(struct store *st, const char *path, const char *mask_path,
 {
 	struct import_scene	 sc;
 	int64_t			 sid;
-	int			 ts, rc = -1;
+	int			 ts, stored, i, rc = -1;
 
 	memset(&sc, 0, sizeof sc);
 	sc.path = path;
@@ -654,8 +728,20 @@ import_file(struct store *st, const char *path, const char *mask_path,
 		ts = 256;
 	if (import_scene_tiles(&sc, ts, cause) != 0)
 		goto out;
-	if (import_scene_store(st, &sc, user_name(io->user), is, cause) != 0)
+	if ((stored = import_scene_store(st, &sc, user_name(io->user), is,
+	    cause)) < 0)
 		goto out;
+	if (stored == 1) {
+		is->known++;
+		rc = 0;
+		goto out;
+	}
+	for (i = 0; i < sc.nwarning; i++) {
+		if (io->warn != NULL)
+			io->warn(io->warn_arg, sc.warning[i]);
+		else
+			log_debug(LOG_IMPORT, "%s", sc.warning[i]);
+	}
 	is->files++;
 	if (mask_path != NULL)
 		is->masks++;

@@ -264,6 +264,8 @@ int64_t		 store_source_add(struct store *, const char *, int, int,
 
 /* Tiles: t->id is set by store_tile_add; 0 if identical bytes exist. */
 int		 store_tile_add(struct store *, struct tile *, char **);
+/* The id of the tile with exactly these bytes; 0 if there is none. */
+int64_t		 store_tile_find(struct store *, const void *, size_t);
 int		 store_tile_get(struct store *, int64_t, struct tile *, char **);
 void		 tile_free(struct tile *);
 /* Tile ids in queue order (new first, then skipped, then done). */
@@ -548,6 +550,10 @@ int		 mask_rle_from_string(const char *, uint32_t **, size_t *,
 struct import_opts {
 	uint64_t	 max_pixels;	/* refuse larger pictures */
 	const char	*user;		/* author of labels; NULL: login */
+	/* Called with (arg, message) for what was imported with a caveat
+	 * (a mask's label kept out); NULL: only logged. */
+	void		(*warn)(void *, const char *);
+	void		*warn_arg;
 };
 
 struct import_stats {

@@ -153,6 +153,7 @@ enum store_stmt {
 	S_SOURCE_ADD,
 	S_TILE_ADD,
 	S_TILE_GET,
+	S_TILE_BY_HASH,
 	S_TILE_SIZE,
 	S_TILE_STATE,
 	S_TILE_COUNT,
@@ -188,6 +189,7 @@ static const char *store_sql[S_COUNT] = {
 	    "(source_id, x, y, w, h, jpeg, sha256, split) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
 	    "ON CONFLICT (sha256) DO NOTHING",
+	[S_TILE_BY_HASH] = "SELECT id FROM tiles WHERE sha256 = ?1",
 	[S_TILE_GET] = "SELECT t.source_id, s.path, t.x, t.y, t.w, t.h, "
 	    "t.split, t.state, t.jpeg, l.revision, l.author, l.mtime, "
 	    "p.score, p.entropy FROM tiles t "
@@ -1087,6 +1089,24 @@ store_tile_add(struct store *st, struct tile *t, char **cause)
 	rc = 0;
 out:
 	return (store_end(st, own, rc, cause));
+}
+
+/* The id of the tile with exactly these bytes, 0 if none (or on error). */
+int64_t
+store_tile_find(struct store *st, const void *jpeg, size_t len)
+{
+	sqlite3_stmt	*stmt;
+	char		 hash[65];
+	int64_t		 id = 0;
+
+	if ((stmt = store_stmt(st, S_TILE_BY_HASH, NULL)) == NULL)
+		return (0);
+	sha256_hex(jpeg, len, hash);
+	sqlite3_bind_text(stmt, 1, hash, -1, SQLITE_STATIC);
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		id = sqlite3_column_int64(stmt, 0);
+	store_done(stmt);
+	return (id);
 }
 
 /* Copy a text column, or NULL. */

@@ -127,6 +127,28 @@ if [ -d "${top_srcdir:-.}/samples/images" ]; then
 	    "$tmp/out" || bad "samples: $(cat "$tmp/out")"
 fi
 
+# Two imports of the same scenes at once: each scene is imported by one of
+# them and counted by the other as already in the project.
+if [ -d "${top_srcdir:-.}/samples/images" ]; then
+	r=$tmp/twice.s4lab
+	"$S4LAB" init "$r" >/dev/null
+	for k in 1 2; do
+		"$S4LAB" import "$r" "${top_srcdir:-.}/samples/images" \
+		    >"$tmp/twice$k" 2>&1 &
+	done
+	wait
+	cat "$tmp/twice1" "$tmp/twice2" >>"$tmp/log"
+	sed -n 's/^imported \([0-9]*\) file.*/\1/p' "$tmp/twice1" \
+	    "$tmp/twice2" >"$tmp/n"
+	sed -n 's/.*; \([0-9]*\) files* already.*/\1/p' "$tmp/twice1" \
+	    "$tmp/twice2" >>"$tmp/n"
+	[ "$(awk '{ s += $1 } END { print s }' "$tmp/n")" = 24 ] ||
+	    bad "two imports: $(cat "$tmp/twice1" "$tmp/twice2")"
+	[ "$(sed -n 1,2p "$tmp/n" | awk '{ s += $1 } END { print s }')" = 12 ] ||
+	    bad "two imports both imported: $(cat "$tmp/twice1" "$tmp/twice2")"
+	[ "$(tiles "$r")" = 156 ] || bad "two imports: tiles"
+fi
+
 # The command line.
 "$S4LAB" import "$p" >/dev/null 2>&1
 [ $? -eq 2 ] || bad "no PATH: exit 2"
