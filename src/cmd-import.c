@@ -45,6 +45,24 @@ cmd_import_error(int tty, const char *cause)
 	free(s);
 }
 
+/*
+ * When this many files in a row find the project busy past the store's
+ * busy timeout, the others are not tried: each would wait as long.
+ */
+#define CMD_IMPORT_BUSY_TRIES	3
+
+/* Name a file that was not tried because the project stayed busy. */
+static void
+cmd_import_skipped(int tty, const char *path, struct store *st)
+{
+	char	*msg;
+
+	xasprintf(&msg, "%s: not imported: %s stayed busy (another process "
+	    "holds its write lock)", path, store_path(st));
+	cmd_import_error(tty, msg);
+	free(msg);
+}
+
 /* A warning from import_file, above the progress bar (arg) if any. */
 static void
 cmd_import_warn(void *arg, const char *msg)
@@ -64,11 +82,17 @@ cmd_import_files(struct store *st, const struct import_list *l,
 	struct progress		 pg;
 	char			*mask_path, *cause;
 	size_t			 i;
+	int			 busy = 0;
 
 	progress_begin(&pg, "import", (double)l->n);
 	io->warn = cmd_import_warn;
 	io->warn_arg = &pg;
 	for (i = 0; i < l->n; i++) {
+		if (busy >= CMD_IMPORT_BUSY_TRIES) {
+			cmd_import_skipped(pg.tty, l->item[i].path, st);
+			is->failed++;
+			continue;
+		}
 		cause = NULL;
 		mask_path = NULL;
 		if (masks != NULL)
@@ -77,8 +101,12 @@ cmd_import_files(struct store *st, const struct import_list *l,
 		    &cause) != 0) {
 			cmd_import_error(pg.tty, cause);
 			is->failed++;
-		} else if (masks != NULL && mask_path == NULL)
-			is->nomask++;
+			busy = store_busy(st) ? busy + 1 : 0;
+		} else {
+			busy = 0;
+			if (masks != NULL && mask_path == NULL)
+				is->nomask++;
+		}
 		free(cause);
 		free(mask_path);
 		progress_set(&pg, (double)(i + 1));

@@ -643,6 +643,21 @@ import_tile_store(struct store *st, struct import_scene *sc, int64_t sid,
 	return (rc);
 }
 
+/* Put the scene's name before a cause from the store; returns -1. */
+static int
+import_scene_cause(const struct import_scene *sc, char **cause)
+{
+	char	*tmp;
+
+	if (cause == NULL || *cause == NULL ||
+	    strncmp(*cause, sc->path, strlen(sc->path)) == 0)
+		return (-1);
+	xasprintf(&tmp, "%s: not imported: %s", sc->path, *cause);
+	free(*cause);
+	*cause = tmp;
+	return (-1);
+}
+
 /*
  * Store the scene, its tiles and their labels in one transaction.  The
  * scene's hash is looked up again under the write lock: another import
@@ -661,7 +676,7 @@ import_scene_store(struct store *st, struct import_scene *sc,
 
 	path = realpath(sc->path, real) != NULL ? real : sc->path;
 	if (store_begin(st, cause) != 0)
-		return (-1);
+		return (import_scene_cause(sc, cause));
 	if ((sid = store_source_by_hash(st, sc->hash)) > 0) {
 		log_debug(LOG_IMPORT, "%s: source %jd meanwhile", sc->path,
 		    (intmax_t)sid);
@@ -687,7 +702,7 @@ import_scene_store(struct store *st, struct import_scene *sc,
 
 fail:
 	store_rollback(st);
-	return (-1);
+	return (import_scene_cause(sc, cause));
 }
 
 /*

@@ -245,6 +245,8 @@ struct sqlite3	*store_db(struct store *);
 const char	*store_path(struct store *);
 /* BEGIN IMMEDIATE, waiting out other writers. */
 int		 store_begin(struct store *, char **);
+/* 1 if the last transaction gave up because the project stayed busy. */
+int		 store_busy(struct store *);
 int		 store_commit(struct store *, char **);
 void		 store_rollback(struct store *);
 

@@ -40,7 +40,8 @@
 #include "s4lab.h"
 #include "store-int.h"
 
-/* How long a writer waits for another one before it gives up. */
+/* How long a writer waits for another one before it gives up, unless
+ * $S4LAB_BUSY_TIMEOUT says (seconds, 0 to 3600). */
 #define STORE_BUSY_MS		10000
 
 /* Tiles whose hash starts with a byte below this are validation tiles. */
@@ -232,6 +233,7 @@ static const char *store_sql[S_COUNT] = {
 struct store {
 	sqlite3		*db;
 	char		*path;
+	int		 busy;		/* the last begin timed out */
 	sqlite3_stmt	*stmt[S_COUNT];
 };
 
@@ -246,16 +248,33 @@ store_schema_version(void)
 	return (STORE_NMIGRATIONS);
 }
 
+/* The busy timeout in milliseconds. */
+static int
+store_busy_ms(void)
+{
+	const char	*s = getenv("S4LAB_BUSY_TIMEOUT");
+	char		*end;
+	long		 n;
+
+	if (s == NULL || *s == '\0')
+		return (STORE_BUSY_MS);
+	n = strtol(s, &end, 10);
+	if (*end != '\0' || n < 0 || n > 3600)
+		return (STORE_BUSY_MS);
+	return ((int)n * 1000);
+}
+
 /* Set cause to "PATH: what: SQLite's message"; returns -1. */
 static int
 store_error(struct store *st, char **cause, const char *what)
 {
 	int	code = sqlite3_extended_errcode(st->db);
 
-	if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
-		return (set_cause(cause, "%s: %s: the project is busy "
-		    "(another s4lab held it for over %d s)", st->path, what,
-		    STORE_BUSY_MS / 1000));
+	if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED) {
+		st->busy = 1;
+		return (set_cause(cause, "%s: %s: the project is busy (another "
+		    "process held it for over %d s)", st->path, what,
+		    store_busy_ms() / 1000));
 	}
 	return (set_cause(cause, "%s: %s: %s", st->path, what,
 	    sqlite3_errmsg(st->db)));
@@ -417,7 +436,7 @@ store_check(const char *path, int flags, char **cause)
 		goto out;
 	}
 	rc = -1;
-	sqlite3_busy_timeout(db, STORE_BUSY_MS);
+	sqlite3_busy_timeout(db, store_busy_ms());
 	if (store_pragma_int(db, "PRAGMA user_version", &version) != 0 ||
 	    store_pragma_int(db, "PRAGMA application_id", &appid) != 0 ||
 	    store_pragma_int(db, "SELECT count(*) FROM sqlite_master",
@@ -467,6 +486,10 @@ store_migrate(struct store *st, char **cause)
 	char	*sql;
 	int64_t	 version;
 
+	/* Up to date: no need to wait for the write lock. */
+	if (store_pragma_int(st->db, "PRAGMA user_version", &version) == 0 &&
+	    version == STORE_NMIGRATIONS)
+		return (0);
 	for (;;) {
 		if (store_begin(st, cause) != 0)
 			return (-1);
@@ -515,7 +538,7 @@ store_setup(struct store *st, char **cause)
 {
 	int64_t	wal;
 
-	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
+	sqlite3_busy_timeout(st->db, store_busy_ms());
 	if (store_exec(st, "PRAGMA foreign_keys = ON", "setting foreign keys",
 	    cause) != 0)
 		return (-1);
@@ -595,7 +618,7 @@ store_open_readonly(struct store *st, char **cause)
 		}
 		if (rc == SQLITE_OK) {
 			sqlite3_extended_result_codes(st->db, 1);
-			sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
+			sqlite3_busy_timeout(st->db, store_busy_ms());
 			if (store_pragma_int(st->db, "PRAGMA user_version",
 			    &version) == 0)
 				break;
@@ -743,9 +766,18 @@ store_begin(struct store *st, char **cause)
 {
 	sqlite3_stmt	*stmt;
 
+	st->busy = 0;
 	if ((stmt = store_stmt(st, S_BEGIN, cause)) == NULL)
 		return (-1);
 	return (store_step_done(st, stmt, "begin", cause));
+}
+
+/* Whether the last write transaction failed because the project stayed
+ * busy past the busy timeout (another process held the write lock). */
+int
+store_busy(struct store *st)
+{
+	return (st->busy);
 }
 
 /* Commit; on failure the transaction is rolled back. */

@@ -149,6 +149,37 @@ if [ -d "${top_srcdir:-.}/samples/images" ]; then
 	[ "$(tiles "$r")" = 156 ] || bad "two imports: tiles"
 fi
 
+# A project that stays busy: the files that found it busy, and the ones
+# not tried after three of them, are named; the summary is printed.
+if [ -d "${top_srcdir:-.}/samples/images" ] &&
+    python3 -c 'import sqlite3' 2>/dev/null; then
+	r=$tmp/busy.s4lab
+	"$S4LAB" init "$r" >/dev/null
+	python3 -c '
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+open(sys.argv[2], "w").close()
+time.sleep(20)
+db.execute("COMMIT")' "$r" "$tmp/locked" &
+	locker=$!
+	n=0
+	while [ ! -e "$tmp/locked" ] && [ $n -lt 100 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	S4LAB_BUSY_TIMEOUT=1 imp "$r" "${top_srcdir:-.}/samples/images"
+	kill "$locker" 2>/dev/null
+	wait "$locker" 2>/dev/null
+	[ "$rc" -eq 1 ] || bad "busy project: exit $rc"
+	grep -q 'imported 0 files.*; 12 failed' "$tmp/out" ||
+	    bad "busy project: summary: $(cat "$tmp/out")"
+	[ "$(grep -c 'image_part_0[0-9]*\.jpg: not imported: .*busy' \
+	    "$tmp/err")" = 12 ] || bad "busy project: $(cat "$tmp/err")"
+	grep -q 'another s4lab' "$tmp/err" && bad "busy: blames s4lab"
+	[ "$(tiles "$r")" = 0 ] || bad "busy project: tiles"
+fi
+
 # The command line.
 "$S4LAB" import "$p" >/dev/null 2>&1
 [ $? -eq 2 ] || bad "no PATH: exit 2"
