@@ -169,6 +169,8 @@ const struct json *json_at(const struct json *, size_t);
 const char	*json_get_string(const struct json *, const char *);
 int		 json_get_int(const struct json *, const char *, int64_t *);
 void		 json_write_string(FILE *, const char *);
+/* Length of the valid UTF-8 sequence at p (before end), 0 if none. */
+size_t		 json_utf8_valid(const unsigned char *, const unsigned char *);
 
 /* ------------------------------------------------------------------ */
 /* classes.c: class schemes. */

@@ -97,6 +97,19 @@ check 0 "$S4LAB" stats "$dir/t.s4lab"
 grep -q "water  *30  *12.10%" "$dir/out" ||
     { echo "FAIL: stats table:" >&2; cat "$dir/out" >&2; fail=1; }
 
+# A class name that is not UTF-8 is refused on init; one already stored
+# still gives valid JSON.
+check 1 "$S4LAB" init --classes "$data/bad/latin1.txt" "$dir/l.s4lab"
+said "latin1.txt: line 2: class name is not UTF-8"
+python3 -c "import sqlite3,sys; d=sqlite3.connect(sys.argv[1]); \
+d.execute(\"UPDATE classes SET name = CAST(x'62e274' AS TEXT) \
+WHERE idx = 0\"); d.commit()" "$dir/t.s4lab"
+check 0 "$S4LAB" stats --json "$dir/t.s4lab"
+python3 -c "import json,sys; \
+n = json.load(open(sys.argv[1], 'rb'))['classes'][0]['name']; \
+assert n == 'b\ufffdt', n" "$dir/out" ||
+    { echo "FAIL: stats --json of a bad name" >&2; fail=1; }
+
 # A label that does not unpack is an error naming the tile.
 python3 -c "import sqlite3,sys; d=sqlite3.connect(sys.argv[1]); \
 d.execute(\"UPDATE labels SET mask = x'789c00' WHERE tile_id = 3\"); \
