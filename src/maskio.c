@@ -117,9 +117,12 @@ mask_bad_cause(const struct mask_bad *mb, const char *name, int colour,
 		list = tmp;
 	}
 	if (colour) {
-		set_cause(cause, "%s: %d colour%s of no class: %s; give each "
-		    "a class in the classes file, or list it as a \"not "
-		    "labelled\" colour there", name, mb->n + (mb->others != 0),
+		set_cause(cause, "%s: %d colour%s of no class: %s; a "
+		    "project's classes are fixed when it is made, so repaint "
+		    "those pixels in a class colour or a \"not labelled\" "
+		    "colour, or make a new project (init --classes) whose "
+		    "classes file maps them", name,
+		    mb->n + (mb->others != 0),
 		    mb->n == 1 && mb->others == 0 ? "" : "s", list);
 	} else {
 		set_cause(cause, "%s: value%s of no class: %s; the classes "

@@ -101,6 +101,7 @@ imp --user tester --masks "$cases" "$q" "$data/import/images"
 [ "$rc" -eq 1 ] || bad "masks with bad ones: exit $rc, want 1"
 says C16-mask-rgb-unknown-colours.png '4 colours of no class'
 says C16-mask-rgb-unknown-colours.png '#8429F6 (768 px, first at x='
+says C16-mask-rgb-unknown-colours.png 'make a new project (init --classes)'
 says C21-mask-bad-index.png '9 (16 px, first at x='
 says C21-mask-bad-index.png '254 (4 px, first at x='
 [ "$(grep -c . "$tmp/err")" -eq 2 ] || bad "mask errors: $(cat "$tmp/err")"
