@@ -3,6 +3,7 @@
  */
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -41,7 +42,7 @@ cmd_import_error(int tty, const char *cause)
 {
 	char	*s = clean_text(cause);
 
-	fprintf(stderr, "%s%s: %s\n", tty ? "\r\033[K" : "", S4LAB_NAME, s);
+	fprintf(stderr, "%s%s: %s\n", tty ? "\r\033[K" : "", cmd_prefix, s);
 	free(s);
 }
 
@@ -142,6 +143,8 @@ cmd_import_pixels(const char *s, uint64_t *v)
 	char			*end;
 	unsigned long long	 n;
 
+	if (!isdigit((unsigned char)*s))
+		return (-1);
 	errno = 0;
 	n = strtoull(s, &end, 10);
 	if (errno != 0 || end == s || *end != '\0' || n == 0 || *s == '-')
@@ -177,12 +180,17 @@ cmd_import_exec(int argc, char **argv)
 		case 'p':
 			if (cmd_import_pixels(optarg, &io.max_pixels) != 0) {
 				fprintf(stderr, "%s: --max-pixels: not a "
-				    "positive number: %s\n", S4LAB_NAME,
+				    "positive number: %s\n", cmd_prefix,
 				    optarg);
 				return (EXIT_USAGE);
 			}
 			break;
 		case 'u':
+			if (*optarg == '\0') {
+				fprintf(stderr, "%s: empty --user\n",
+				    cmd_prefix);
+				return (EXIT_USAGE);
+			}
 			io.user = optarg;
 			break;
 		default:
@@ -198,17 +206,17 @@ cmd_import_exec(int argc, char **argv)
 	}
 	if (masks != NULL && (stat(masks, &sb) != 0 || !S_ISDIR(sb.st_mode))) {
 		fprintf(stderr, "%s: --masks %s: not a directory\n",
-		    S4LAB_NAME, masks);
+		    cmd_prefix, masks);
 		return (EXIT_USAGE);
 	}
 
 	if ((st = store_open(argv[0], 0, &cause)) == NULL) {
-		fprintf(stderr, "%s: %s\n", S4LAB_NAME, cause);
+		fprintf(stderr, "%s: %s\n", cmd_prefix, cause);
 		free(cause);
 		return (EXIT_FAIL);
 	}
 	if (store_get_classes(st, &cl, &cause) != 0) {
-		fprintf(stderr, "%s: %s\n", S4LAB_NAME, cause);
+		fprintf(stderr, "%s: %s\n", cmd_prefix, cause);
 		free(cause);
 		store_close(st);
 		return (EXIT_FAIL);

@@ -118,7 +118,7 @@ cmd_models_exec(int argc, char **argv)
 	return (EXIT_OK);
 
 fail:
-	fprintf(stderr, "%s: %s\n", S4LAB_NAME, cause);
+	fprintf(stderr, "%s: %s\n", cmd_prefix, cause);
 	free(cause);
 	if (st != NULL)
 		store_close(st);

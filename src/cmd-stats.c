@@ -297,7 +297,7 @@ cmd_stats_exec(int argc, char **argv)
 	store_close(st);
 out:
 	if (rc != 0) {
-		fprintf(stderr, "%s stats: %s\n", S4LAB_NAME, cause);
+		fprintf(stderr, "%s: %s\n", cmd_prefix, cause);
 		free(cause);
 		return (EXIT_FAIL);
 	}

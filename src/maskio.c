@@ -185,6 +185,7 @@ mask_raw_read(const char *name, const uint8_t *buf, size_t len,
 	png_colorp		 pal;
 	png_bytep *volatile	 rows = NULL;
 	png_uint_32		 w, h;
+	char			 b1[32];
 	int			 i, npal;
 
 	memset(mr, 0, sizeof *mr);
@@ -202,7 +203,8 @@ mask_raw_read(const char *name, const uint8_t *buf, size_t len,
 	if ((uint64_t)w * h > max_pixels) {
 		png_destroy_read_struct(&p, &pi, NULL);
 		return (set_cause(cause, "%s: %ux%u is more than the limit "
-		    "of %.1f megapixels", name, w, h, max_pixels / 1e6));
+		    "of %s", name, w, h, pixels_text(max_pixels, b1,
+		    sizeof b1)));
 	}
 	mr->w = w;
 	mr->h = h;

@@ -50,6 +50,9 @@ struct cmd_entry {
 };
 
 void			 cmd_usage(const struct cmd_entry *, FILE *);
+/* "s4lab CMD" while a command runs ("s4lab" before): each message of a
+ * command on stderr starts with it and ": ". */
+extern const char	*cmd_prefix;
 const struct cmd_entry	*cmd_find(const char *);
 extern const struct cmd_entry *cmd_table[];
 
@@ -81,6 +84,8 @@ const char	*user_name(const char *);
 /* Seconds since the epoch with microseconds. */
 double		 now_seconds(void);
 int64_t		 now_unix(void);
+/* "4290.2 megapixels" or, under 0.1 megapixel, "100 pixels"; buf. */
+const char	*pixels_text(uint64_t, char *, size_t);
 /* Lower-case hex SHA-256 of a buffer into out[65]. */
 void		 sha256_hex(const void *, size_t, char *);
 
