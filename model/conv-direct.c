@@ -27,6 +27,7 @@
  * needs no -march.
  */
 #include <assert.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,20 +63,56 @@ cd_pad_stride(int W)
 /*
  * The calling thread's buffer of at least n floats.  Threads keep theirs
  * from call to call (OpenMP's threads live on), since fresh pages for a
- * megabyte at every layer cost more than the work in them.
+ * megabyte at every layer cost more than the work in them; a thread that
+ * ends frees its own.
  */
+struct cd_buf {
+	float	*data;
+	size_t	 size;
+};
+static pthread_key_t		 cd_buf_key;
+static pthread_once_t		 cd_buf_once = PTHREAD_ONCE_INIT;
+/* The same pointer, where leak checkers look for it while the thread
+ * lives (they do not read the key's slots). */
+static _Thread_local struct cd_buf *cd_buf_mine;
+
+static void
+cd_buf_free(void *p)
+{
+	struct cd_buf	*b = p;
+
+	free(b->data);
+	free(b);
+}
+
+static void
+cd_buf_init(void)
+{
+	if (pthread_key_create(&cd_buf_key, cd_buf_free) != 0)
+		abort();
+}
+
 static float *
 cd_buffer(size_t n)
 {
-	static _Thread_local float	*buf;
-	static _Thread_local size_t	 size;
+	struct cd_buf	*b;
 
-	if (n > size) {
-		free(buf);
-		buf = model_alloc(n * sizeof *buf);
-		size = n;
+	pthread_once(&cd_buf_once, cd_buf_init);
+	b = cd_buf_mine;
+	if (b == NULL) {
+		b = model_alloc(sizeof *b);
+		b->data = NULL;
+		b->size = 0;
+		if (pthread_setspecific(cd_buf_key, b) != 0)
+			abort();
+		cd_buf_mine = b;
 	}
-	return (buf);
+	if (n > b->size) {
+		free(b->data);
+		b->data = model_alloc(n * sizeof *b->data);
+		b->size = n;
+	}
+	return (b->data);
 }
 
 /* The floats a padded block of up to nrow output rows needs. */
@@ -202,8 +239,8 @@ cd_avx2_hsum(__m256 v)
 #include "conv-kernel.h"
 
 /*
- * Which kernels this CPU runs, asked once: CONV_ISA_AVX512, CONV_ISA_AVX2 or CONV_ISA_NONE
- * (then conv.c's).  S4LAB_CONV=avx2 or S4LAB_CONV=ref in the environment
+ * Which kernels this CPU runs, asked once: CONV_ISA_AVX512,
+ * CONV_ISA_AVX2 or CONV_ISA_NONE (then conv.c's).  S4LAB_CONV=avx2 or S4LAB_CONV=ref in the environment
  * asks for less, to test or measure the others.
  */
 static int	cd_chosen = -1;

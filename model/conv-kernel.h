@@ -322,8 +322,8 @@ CK(cd_dweight)(struct tensor *dweight, const struct tensor *inp,
 			y0 = (b % nby) * rows;
 			y1 = y0 + rows < H ? y0 + rows : H;
 			cd_pad_rows(&pd, inp, b / nby, y0, y1);
-			CK(cd_dweight_block)(acc + tid * nw, &pd, dout->data, K, H,
-			    b / nby, y0, y1);
+			CK(cd_dweight_block)(acc + tid * nw, &pd, dout->data,
+			    K, H, b / nby, y0, y1);
 		}
 	}
 

@@ -4,8 +4,9 @@
  * given; the caller zeroes them.
  *
  * Legend: N batch, C channels (K output channels or classes), H W
- * spatial, P = H*W pixels of one plane.  Reductions are done in double
- * so that results do not depend on the number of threads.
+ * spatial, P = H*W pixels of one plane.  Every sum runs in a fixed order
+ * (per channel, or per image and then image by image), so results do not
+ * depend on the number of threads; long sums add float runs in double.
  */
 #include <assert.h>
 #include <math.h>
@@ -76,7 +77,7 @@ bn_state_init(struct bn_state *st, int C)
  */
 #define BN_RUN	256
 
-/* sum x[p] and sum (x[p] - m)^2. */
+/* sum (x[p] - m) and sum (x[p] - m)^2. */
 static void
 bn_sums(const float *x, int P, float m, double *s1, double *s2)
 {
@@ -89,7 +90,7 @@ bn_sums(const float *x, int P, float m, double *s1, double *s2)
 		#pragma omp simd reduction(+:a, b)
 		for (q = p; q < e; q++) {
 			d = x[q] - m;
-			a += x[q];
+			a += d;
 			b += d * d;
 		}
 		*s1 += a;
@@ -118,9 +119,9 @@ bn_grad_sums(const float *g, const float *x, int P, float m, double *s1,
 	}
 }
 
-/* Mean and biased variance of channel c of inp (N,C,P).  The squares are
+/* Mean and biased variance of channel c of inp (N,C,P).  Both sums are
  * taken about a first guess (the first value), then corrected, so that a
- * large mean does not swamp the variance. */
+ * large mean does not swamp them in float. */
 static void
 bn_stats(const struct tensor *inp, int c, double *mean, double *var)
 {
@@ -136,8 +137,8 @@ bn_stats(const struct tensor *inp, int c, double *mean, double *var)
 	for (n = 0; n < N; n++)
 		bn_sums(inp->data + ((size_t)n * C + c) * P, P, shift, &s,
 		    &ss);
-	*mean = s / cnt;
-	d = *mean - shift;
+	d = s / cnt;
+	*mean = shift + d;
 	*var = ss / cnt - d * d;
 	if (*var < 0)
 		*var = 0;
@@ -558,10 +559,12 @@ concat_backward(struct tensor *da, struct tensor *db,
 	for (n = 0; n < N; n++) {
 		g = dout->data + n * (na + nb);
 		if (da != NULL) {
+			#pragma omp simd
 			for (i = 0; i < na; i++)
 				da->data[n * na + i] += g[i];
 		}
 		if (db != NULL) {
+			#pragma omp simd
 			for (i = 0; i < nb; i++)
 				db->data[n * nb + i] += g[na + i];
 		}
@@ -787,6 +790,21 @@ adam_step(struct adam *a, struct tensor *param, const struct tensor *grad,
 		param->data[i] = param->data[i] * decay - step * m->data[i] /
 		    (sqrtf(v->data[i]) / c2s + a->eps);
 	}
+}
+
+/* Warm-up then cosine decay of the learning rate: step 0 of a warm-up
+ * already moves (lr / warmup), and the last step is not quite zero. */
+float
+lr_cosine(float lr, int step, int total, int warmup)
+{
+	double	t;
+
+	if (step < warmup)
+		return (lr * (float)(step + 1) / (float)warmup);
+	if (total <= warmup || step >= total)
+		return (total <= warmup ? lr : 0);
+	t = (double)(step - warmup) / (double)(total - warmup);
+	return ((float)(0.5 * lr * (1.0 + cos(M_PI * t))));
 }
 
 /* Scale the n gradients so that their joint L2 norm is at most max (as

@@ -11,3 +11,4 @@ libs4model_a_SOURCES = \
 	model/conv-direct.c \
 	model/conv-kernel.h \
 	$(NULL)
+EXTRA_DIST += model/ARCH.md model/tpu/s4lab_model.py

@@ -135,6 +135,9 @@ struct adam {
 };
 void	adam_step(struct adam *, struct tensor *param,
 	    const struct tensor *grad, struct tensor *m, struct tensor *v);
+/* The learning rate at step (0-based) of total: linear warm-up over the
+ * first warmup steps, then a half cosine from lr down to 0. */
+float	lr_cosine(float lr, int step, int total, int warmup);
 /* Scale all gradients so their global L2 norm is at most max; returns
  * the norm before clipping (torch.nn.utils.clip_grad_norm_). */
 float	clip_grad_norm(struct tensor **grads, int n, float max);

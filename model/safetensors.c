@@ -620,7 +620,8 @@ st_check_ranges(struct st_desc *desc, int n, uint64_t datalen,
 			    (unsigned long long)(d->end - d->begin)));
 	}
 
-	qsort(desc, n, sizeof *desc, st_desc_cmp);
+	if (n > 1)
+		qsort(desc, n, sizeof *desc, st_desc_cmp);
 	for (i = 0; i < n; i++) {
 		if (desc[i].begin < at)
 			return (st_cause(cause, "%s: tensors \"%s\" and \"%s\" "

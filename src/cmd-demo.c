@@ -145,6 +145,27 @@ demo_ensure(const char *path, int fresh, const char *user, char **cause)
 	return (rc);
 }
 
+/*
+ * Queue the first retrain when the project has labels and no model, and
+ * start a trainer in the background, so that predictions appear while the
+ * user looks at the first tiles.
+ */
+static int
+demo_first_retrain(const char *path, char **cause)
+{
+	struct store	*st;
+	int		 rc;
+
+	if ((st = store_open(path, 0, cause)) == NULL)
+		return (-1);
+	rc = trainer_first_retrain(st, NULL, cause);
+	store_close(st);
+	if (rc == 1)
+		printf("demo: a first model is being trained in the "
+		    "background\n");
+	return (rc == -1 ? -1 : 0);
+}
+
 static int
 cmd_demo_exec(int argc, char **argv)
 {
@@ -212,6 +233,9 @@ cmd_demo_exec(int argc, char **argv)
 		rc = EXIT_OK;
 		goto out;
 	}
+
+	if (demo_first_retrain(path, &cause) != 0)
+		goto out;
 
 	to.path = path;
 	to.user = user_name(user);

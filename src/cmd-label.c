@@ -15,12 +15,13 @@ static const char *cmd_label_options[] = {
 	"-u, --user NAME\trecord NAME as the author (default: login name)",
 	"-g, --graphics MODE\tauto, sixel or blocks (default: auto)",
 	"-t, --tile ID\topen this tile first",
+	"-T, --no-trainer\tqueue retrains but start no trainer",
 	NULL
 };
 
 const struct cmd_entry cmd_label_entry = {
 	"label", "[--user NAME] [--graphics auto|sixel|blocks] [--tile ID] "
-	"PROJECT", "paint labels on the tiles of a project in the terminal",
+	"[--no-trainer] PROJECT", "paint labels on the tiles of a project in the terminal",
 	cmd_label_options, cmd_label_exec
 };
 
@@ -28,6 +29,7 @@ static const struct option cmd_label_longopts[] = {
 	{ "user", required_argument, NULL, 'u' },
 	{ "graphics", required_argument, NULL, 'g' },
 	{ "tile", required_argument, NULL, 't' },
+	{ "no-trainer", no_argument, NULL, 'T' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -43,7 +45,7 @@ cmd_label_exec(int argc, char **argv)
 	memset(&opt, 0, sizeof opt);
 	opt.graphics = GRAPHICS_AUTO;
 	opt.start_trainer = 1;
-	while ((ch = getopt_long(argc, argv, "u:g:t:h", cmd_label_longopts,
+	while ((ch = getopt_long(argc, argv, "u:g:t:Th", cmd_label_longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'u':
@@ -71,6 +73,9 @@ cmd_label_exec(int argc, char **argv)
 				return (EXIT_USAGE);
 			}
 			opt.start_tile = id;
+			break;
+		case 'T':
+			opt.start_trainer = 0;
 			break;
 		case 'h':
 			cmd_usage(&cmd_label_entry, stdout);

@@ -502,7 +502,8 @@ export_start(struct export *e, char **cause)
 	if ((e->coco = export_fopen(e, "annotations.json", cause)) == NULL)
 		return (-1);
 	fputs("{\"info\": {\"description\": \"s4lab export\", "
-	    "\"version\": \"1\"},\n\"licenses\": [],\n\"categories\": [", e->coco);
+	    "\"version\": \"1\"},\n\"licenses\": [],\n\"categories\": [",
+	    e->coco);
 	for (c = 0; c < e->cl.n; c++) {
 		export_hex(e->cl.c[c].rgb, hex);
 		fprintf(e->coco, "%s\n  {\"id\": %d, \"index\": %d, "

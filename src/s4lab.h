@@ -481,6 +481,8 @@ const struct rank_entry *rank_find(const struct rank_entry *, size_t,
 		     int64_t);
 /* Parse "disagreement", "entropy", "random", "id"; -1 if unknown. */
 int		 rank_order_parse(const char *);
+
+/* ------------------------------------------------------------------ */
 /* image.c: JPEG and PNG decoding, JPEG encoding, lossless JPEG crops. */
 
 #define IMAGE_UNKNOWN	0

@@ -30,7 +30,6 @@
 #include <omp.h>
 #endif
 #include <sqlite3.h>
-#include <turbojpeg.h>
 
 #include "s4lab.h"
 #include "model.h"
@@ -261,40 +260,31 @@ out:
 
 /*
  * Decode a tile into rgb (tile x tile x 3, HWC), padded with zeros, and
- * its mask (if any) into mask (tile x tile), padded with MASK_VOID.
+ * its mask (if any) into mask (tile x tile), padded with MASK_VOID.  The
+ * decoder is the one the labelling screen shows tiles with (image.c).
  */
 static int
 tile_decode(const struct ttile *t, int tile, uint8_t *rgb, uint8_t *mask,
     char **cause)
 {
-	tjhandle	 tj;
-	uint8_t		*tmp;
-	int		 w, h, sub, cs, y, cw, ch, rc = -1;
+	struct image		img;
+	struct image_info	info;
+	char			name[64];
+	int			y, cw, ch;
 
-	if ((tj = tjInitDecompress()) == NULL)
-		fatalx("tjInitDecompress: %s", tjGetErrorStr());
-	if (tjDecompressHeader3(tj, t->jpeg, t->jpeg_len, &w, &h, &sub,
-	    &cs) != 0 || w <= 0 || h <= 0 || w > 65536 || h > 65536) {
-		set_cause(cause, "tile %lld: bad JPEG: %s", (long long)t->id,
-		    tjGetErrorStr2(tj));
-		tjDestroy(tj);
+	snprintf(name, sizeof name, "tile %lld", (long long)t->id);
+	if (image_decode(name, t->jpeg, t->jpeg_len, IMAGE_MAX_PIXELS, &img,
+	    &info, cause) != 0)
 		return (-1);
-	}
-	tmp = xreallocarray(NULL, (size_t)w * h, 3);
-	if (tjDecompress2(tj, t->jpeg, t->jpeg_len, tmp, w, 0, h, TJPF_RGB,
-	    TJFLAG_ACCURATEDCT) != 0 && tjGetErrorCode(tj) == TJERR_FATAL) {
-		set_cause(cause, "tile %lld: bad JPEG: %s", (long long)t->id,
-		    tjGetErrorStr2(tj));
-		goto out;
-	}
 
 	/* Crop or pad to the network's tile. */
-	cw = w < tile ? w : tile;
-	ch = h < tile ? h : tile;
+	cw = img.w < tile ? img.w : tile;
+	ch = img.h < tile ? img.h : tile;
 	memset(rgb, 0, (size_t)tile * tile * 3);
 	for (y = 0; y < ch; y++)
-		memcpy(rgb + (size_t)y * tile * 3, tmp + (size_t)y * w * 3,
-		    (size_t)cw * 3);
+		memcpy(rgb + (size_t)y * tile * 3,
+		    img.rgb + (size_t)y * img.w * 3, (size_t)cw * 3);
+	image_free(&img);
 	if (mask != NULL) {
 		memset(mask, MASK_VOID, (size_t)tile * tile);
 		cw = t->w < cw ? t->w : cw;
@@ -303,12 +293,7 @@ tile_decode(const struct ttile *t, int tile, uint8_t *rgb, uint8_t *mask,
 			memcpy(mask + (size_t)y * tile,
 			    t->mask + (size_t)y * t->w, cw);
 	}
-	rc = 0;
-
-out:
-	free(tmp);
-	tjDestroy(tj);
-	return (rc);
+	return (0);
 }
 
 /* Read one numeric parameter with a default and bounds. */

@@ -152,7 +152,8 @@ tools_fill(uint8_t *mask, int w, int h, int x, int y, uint8_t v)
 			for (i = l; i <= rr; i++) {
 				if (mask[(size_t)yy * w + i] != old)
 					continue;
-				if (i > l && mask[(size_t)yy * w + i - 1] == old)
+				if (i > l &&
+				    mask[(size_t)yy * w + i - 1] == old)
 					continue;
 				if (n == cap) {
 					cap *= 2;

@@ -31,6 +31,7 @@
 #define PANEL_MIN_COLS	72
 #define PAIR_ERROR	1
 #define PAIR_CLASS	2	/* + class index */
+#define MSG_SECONDS	4
 
 /* The queue order's name. */
 const char *
@@ -179,7 +180,11 @@ tui_draw_text(int row, int col, int width, const char *s)
 	mvaddnstr(row, col, s, width);
 }
 
-/* Fill the state and score of queue entry i if not known yet. */
+/*
+ * Read again the state of queue entry i if it was forgotten (another
+ * expert may have changed it); its score and rank stay as the queue
+ * was read.
+ */
 static void
 tui_draw_entry(struct tui *tui, size_t i)
 {
@@ -190,11 +195,8 @@ tui_draw_entry(struct tui *tui, size_t i)
 	if (e->known)
 		return;
 	e->known = 1;
-	e->state = -1;
-	e->score = NAN;
 	if (tui->open && e->id == tui->t.id) {
 		e->state = tui->t.state;
-		e->score = tui->t.score;
 		return;
 	}
 	memset(&t, 0, sizeof t);
@@ -203,7 +205,6 @@ tui_draw_entry(struct tui *tui, size_t i)
 		return;
 	}
 	e->state = t.state;
-	e->score = t.score;
 	tile_free(&t);
 }
 
@@ -219,6 +220,7 @@ tui_draw_classes(struct tui *tui, int row, int max)
 	attron(A_BOLD);
 	tui_draw_text(row++, col, w, "Classes              share");
 	attroff(A_BOLD);
+	l->class_row = row;
 	for (i = 0; i < tui->cl.n && row < max; i++, row++) {
 		key = tui->cl.c[i].key != '\0' ? tui->cl.c[i].key :
 		    i < 10 ? '0' + i : ' ';
@@ -246,6 +248,7 @@ tui_draw_classes(struct tui *tui, int row, int max)
 		    total ? 100.0 * tui->counts[MASK_VOID] / total : 0.0);
 		tui_draw_text(row++, col + 6, w - 6, line);
 	}
+	l->class_rows = row - l->class_row;
 	return (row);
 }
 
@@ -272,14 +275,30 @@ tui_draw_queue(struct tui *tui, int row, int max)
 		snprintf(line, sizeof line, "(tile %lld is not in it)",
 		    (long long)tui->t.id);
 		tui_draw_text(row++, col, w, line);
+	} else if (tui->qi < tui->nq && row < max) {
+		e = &tui->q[tui->qi];
+		if (e->rank > 0 && !isnan(e->score))
+			snprintf(line, sizeof line, "this tile: rank %d, %.4f",
+			    e->rank, e->score);
+		else if (e->rank > 0)
+			snprintf(line, sizeof line, "this tile: rank %d",
+			    e->rank);
+		else
+			snprintf(line, sizeof line, "this tile: %s",
+			    tui_draw_state_name(tui->t.state));
+		tui_draw_text(row++, col, w, line);
 	}
 	n = max - row;
+	l->queue_rows = 0;
 	if (n <= 0 || tui->nq == 0)
 		return;
 	first = tui->qi < tui->nq && tui->qi > (size_t)n / 3 ?
 	    tui->qi - n / 3 : 0;
 	if (first + n > tui->nq)
 		first = tui->nq > (size_t)n ? tui->nq - n : 0;
+	l->queue_row = row;
+	l->queue_first = first;
+	l->queue_rows = n;
 	for (i = first; i < tui->nq && row < max; i++, row++) {
 		tui_draw_entry(tui, i);
 		e = &tui->q[i];
@@ -337,12 +356,16 @@ tui_draw_message(struct tui *tui)
 	else
 		tui_draw_text(l->msg_row, l->cols - fl, fl, facts);
 
+	/* A message shows for a few seconds, then the job's progress. */
+	if (tui->job_text != NULL && (tui->msg == NULL ||
+	    now_seconds() - tui->msg_time > MSG_SECONDS)) {
+		tui_draw_text(l->msg_row, 0, l->cols - fl - 1, tui->job_text);
+		return;
+	}
 	if (tui->msg != NULL && tui->msg_error)
 		attron(COLOR_PAIR(PAIR_ERROR) | A_BOLD);
 	if (tui->msg != NULL)
 		tui_draw_text(l->msg_row, 0, l->cols - fl - 1, tui->msg);
-	else if (tui->job_text != NULL)
-		tui_draw_text(l->msg_row, 0, l->cols - fl - 1, tui->job_text);
 	if (tui->msg != NULL && tui->msg_error)
 		attroff(COLOR_PAIR(PAIR_ERROR) | A_BOLD);
 }
@@ -524,6 +547,22 @@ tui_draw(struct tui *tui)
 	tui->img_stale = 0;
 	tui_draw_image(tui);
 	tui->img_dirty = 0;
+}
+
+/* The cell of a mouse report (pixels under SGR-Pixels). */
+void
+tui_draw_mouse_cell(struct tui *tui, const struct tui_mouse *m, int *col,
+    int *row)
+{
+	int	cw, ch;
+
+	*col = m->x;
+	*row = m->y;
+	if (tui->pixel_mouse) {
+		tui_draw_cell(tui, &cw, &ch);
+		*col = m->x / cw;
+		*row = m->y / ch;
+	}
 }
 
 /*

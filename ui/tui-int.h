@@ -52,7 +52,7 @@ void		 keys_mdoc(FILE *);
 /* A mouse report: SGR 1006 "CSI < b ; x ; y M|m" (x, y from 1; cells, or
  * pixels under SGR-Pixels 1016). */
 struct tui_mouse {
-	int		 button;	/* 0 left, 1 middle, 2 right, 64/65 wheel */
+	int		 button;	/* 0 left, 2 right; 64, 65 wheel */
 	int		 motion;	/* the button is held and moved */
 	int		 release;
 	int		 x, y;		/* from 0 */
@@ -67,7 +67,8 @@ struct tui_entry {
 	int64_t		 id;
 	int		 known;
 	int		 state;		/* TILE_* */
-	double		 score;		/* NaN: none */
+	double		 score;		/* by the queue's order; NaN: none */
+	int		 rank;		/* 1.. among new tiles; 0: other */
 };
 
 /* Layout in cells; the image area never includes the last two rows. */
@@ -78,6 +79,10 @@ struct tui_layout {
 	int		 msg_row, status_row;
 	int		 img_row, img_col;	/* the frame's top-left cell */
 	int		 img_rows, img_cols;
+	/* Where the panel's lists were drawn, for the mouse. */
+	int		 class_row, class_rows;	/* classes, then the eraser */
+	int		 queue_row, queue_rows;	/* shows q[queue_first]... */
+	size_t		 queue_first;
 };
 
 struct tui {
@@ -90,7 +95,7 @@ struct tui {
 
 	/* The terminal. */
 	struct term		 term;
-	int			 graphics;		/* GRAPHICS_SIXEL|BLOCKS */
+	int			 graphics;		/* GRAPHICS_* */
 	int			 pixel_mouse;		/* 1016 on */
 	struct tui_layout	 lay;
 
@@ -107,7 +112,7 @@ struct tui {
 	char			*author;		/* cleaned */
 	uint8_t			*rgb;
 	uint8_t			*mask;
-	uint8_t			*snap;			/* mask before the change */
+	uint8_t			*snap;			/* before the change */
 	uint8_t			*pred;			/* NULL: none */
 	size_t			 counts[256];
 	struct tools_undo	*undo;
@@ -117,15 +122,15 @@ struct tui {
 	int			 eraser;
 	int			 pen;			/* a stroke is open */
 	int			 pen_x, pen_y;
-	int			 unsaved;		/* the last save failed */
+	int			 unsaved;		/* last save failed */
 
 	/* The view and its encoded image. */
 	struct view		 v;
 	int			 overlay;
-	int			 show;			/* SHOW_* when overlay */
+	int			 show;			/* SHOW_*, overlay on */
 	struct frame		 fr;
 	struct sixel_enc	*sx;
-	struct buf		 img;			/* encoded, kept */
+	struct buf		 img;			/* encoded */
 	int			 img_stale;		/* compose again */
 	int			 img_dirty;		/* write again */
 
@@ -134,6 +139,7 @@ struct tui {
 	int			 quit;
 	char			*msg;
 	int			 msg_error;
+	double			 msg_time;		/* job progress after */
 
 	/* The model's side (tui-model.c). */
 	int64_t			 job_id;		/* 0: none running */
@@ -155,16 +161,17 @@ const char	*tui_draw_order_name(int);
 /* The tile pixel under a mouse report; -1 if none. */
 int		 tui_draw_mouse_to_tile(struct tui *, const struct tui_mouse *,
 		     int *, int *);
+/* The cell of a mouse report. */
+void		 tui_draw_mouse_cell(struct tui *, const struct tui_mouse *,
+		     int *, int *);
 
-/*
- * tui-model.c: the model's side of the TUI, behind these functions so that
- * the predictions and jobs API of src/ plugs in there and nowhere else.
- */
+/* tui-model.c: the model's side of the TUI (predictions, retrains). */
 #define MODEL_PROGRESS	0x1	/* job_text changed */
 #define MODEL_NEW	0x2	/* a new model landed: reload */
 
 /* Fill pred (w x h) with the newest model's prediction: 1, or 0 if none. */
 int		 tui_model_pred(struct tui *, uint8_t *);
+void		 tui_model_init(struct tui *);
 /* Queue a retrain and start a trainer if none runs. */
 int		 tui_model_retrain(struct tui *, char **);
 /* Look at the running job and the newest model: MODEL_* flags. */

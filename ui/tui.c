@@ -183,6 +183,7 @@ tui_message(struct tui *tui, int error, const char *fmt, ...)
 	free(tui->msg);
 	tui->msg = clean_text(s);
 	tui->msg_error = error;
+	tui->msg_time = now_seconds();
 	free(s);
 	log_debug(LOG_UI, "%s", tui->msg);
 }
@@ -220,27 +221,32 @@ tui_load_classes(struct tui *tui, char **cause)
 }
 
 /*
- * Read the queue in the current order.  Keeps the open tile's place in it
- * when it is there (qi = nq otherwise).
+ * Read the queue in the current order, with each tile's state, score and
+ * rank (rank.c mixes scenes when their scores are close).  Keeps the open
+ * tile's place in it when it is there (qi = nq otherwise).
  */
 static int
 tui_load_queue(struct tui *tui, char **cause)
 {
-	int64_t	*ids;
-	size_t	 n, i;
+	struct rank_entry	*e;
+	size_t			 n, i;
 
-	if (store_tile_ids(tui->st, tui->order, &ids, &n, cause) != 0)
+	if (rank_queue(tui->st, tui->order, &e, &n, cause) != 0)
 		return (-1);
 	free(tui->q);
 	tui->q = xcalloc(n == 0 ? 1 : n, sizeof *tui->q);
 	tui->nq = n;
 	tui->qi = n;
 	for (i = 0; i < n; i++) {
-		tui->q[i].id = ids[i];
-		if (tui->open && ids[i] == tui->t.id)
+		tui->q[i].id = e[i].tile_id;
+		tui->q[i].known = 1;
+		tui->q[i].state = e[i].state;
+		tui->q[i].score = e[i].score;
+		tui->q[i].rank = e[i].rank;
+		if (tui->open && e[i].tile_id == tui->t.id)
 			tui->qi = i;
 	}
-	free(ids);
+	free(e);
 	return (0);
 }
 
@@ -752,7 +758,9 @@ tui_keeps_pen(enum tui_action a)
 static void
 tui_show(struct tui *tui)
 {
-	static const char	*names[] = { "", "label", "prediction", "both" };
+	static const char	*names[] = {
+		"", "label", "prediction", "both"
+	};
 
 	if (tui->show == (SHOW_LABEL | SHOW_PRED))
 		tui->show = SHOW_LABEL;
@@ -936,7 +944,45 @@ tui_key(struct tui *tui, int ch)
 	tui_message(tui, 0, "no such key; ? lists the keys");
 }
 
-/* The mouse: the left button paints, the right moves, the wheel sizes. */
+/*
+ * A click on the side panel: a class (or the eraser) is chosen, a tile of
+ * the queue opened.  Returns 1 if the click was on the panel.
+ */
+static int
+tui_mouse_panel(struct tui *tui, const struct tui_mouse *m)
+{
+	struct tui_layout	*l = &tui->lay;
+	int			 col, row;
+	size_t			 i;
+
+	tui_draw_mouse_cell(tui, m, &col, &row);
+	if (l->panel_w == 0 || col < l->panel_col || row >= l->area_rows)
+		return (0);
+	tui_pen_up(tui);
+	if (m->button != 0 || m->motion || m->release)
+		return (1);
+	if (row >= l->class_row && row < l->class_row + l->class_rows) {
+		if (row - l->class_row < tui->cl.n) {
+			tui->cls = row - l->class_row;
+			tui->eraser = 0;
+			tui_message(tui, 0, "class %d %s", tui->cls,
+			    tui->names[tui->cls]);
+		} else {
+			tui->eraser = 1;
+			tui_message(tui, 0, "eraser on");
+		}
+	} else if (row >= l->queue_row && row < l->queue_row + l->queue_rows) {
+		i = l->queue_first + (row - l->queue_row);
+		if (i < tui->nq)
+			tui_open_index(tui, i);
+	}
+	return (1);
+}
+
+/*
+ * The mouse: on the tile the left button paints and the wheel sizes the
+ * brush; on the panel a click chooses a class or opens a tile.
+ */
 static void
 tui_mouse(struct tui *tui, const struct tui_mouse *m)
 {
@@ -947,6 +993,8 @@ tui_mouse(struct tui *tui, const struct tui_mouse *m)
 		tui_brush(tui, m->button == 64 ? 1 : -1);
 		return;
 	}
+	if (tui_mouse_panel(tui, m))
+		return;
 	if (!tui->open || tui_draw_mouse_to_tile(tui, m, &x, &y) != 0) {
 		if (m->release)
 			tui_pen_up(tui);
@@ -1014,6 +1062,8 @@ tui_poll(struct tui *tui, double *last)
 	*last = now_seconds();
 	flags = tui_model_poll(tui);
 	if (flags & MODEL_NEW) {
+		tui_message(tui, 0, "model %lld is in: predictions and queue "
+		    "updated", (long long)tui->model_id);
 		if (tui_load_queue(tui, &cause) != 0)
 			tui_cause(tui, "queue", cause);
 		if (tui->open && !tui->pen) {
@@ -1137,6 +1187,7 @@ tui_run(const struct tui_options *opt, char **cause)
 	tui_probe(&tui);
 	if (tui.graphics == GRAPHICS_SIXEL)
 		tui.sx = sixel_enc_new();
+	tui_model_init(&tui);
 	tui_start(&tui);
 	tui_draw_layout(&tui);
 	if (tui.msg == NULL)

@@ -322,7 +322,7 @@ def load(path):
                          (path, sorted(set(sd) ^ set(tensors))))
     new = {}
     for name, (shape, a) in tensors.items():
-        t = torch.tensor(a, dtype=torch.float32).reshape(shape)
+        t = torch.tensor(a.tolist(), dtype=torch.float32).reshape(shape)
         if list(sd[name].shape) != list(shape):
             raise ValueError("%s: %s has the wrong shape" % (path, name))
         new[name] = t

@@ -6,9 +6,9 @@
  *	bench_layers [-acrN] [-b batch] [-t threads] [-n reps]
  *
  * -r also times the im2col + sgemm reference kernels; -a uses the AVX2
- * kernels even where AVX-512 is there; -N times the forward pass only.  -c counts the
- * process's CPU time instead of wall time: with one thread, a steadier
- * figure on a shared machine.  Each figure is the
+ * kernels even where AVX-512 is there; -N times the forward pass only;
+ * -c counts the process's CPU time instead of wall time (with one
+ * thread, a steadier figure on a shared machine).  Each figure is the
  * best of reps runs.  Output is one line per layer, read by layers.sh:
  *	conv C K H fwd-GFLOP/s bwd-GFLOP/s [ref-fwd ref-bwd]
  *	net forward-ms-per-batch
@@ -252,8 +252,8 @@ main(int argc, char **argv)
 			threads = atoi(optarg);
 			break;
 		default:
-			fprintf(stderr, "usage: bench_layers [-acrN] [-b batch] "
-			    "[-n reps] [-t threads]\n");
+			fprintf(stderr, "usage: bench_layers [-acrN] "
+			    "[-b batch] [-n reps] [-t threads]\n");
 			return (2);
 		}
 	}
@@ -263,6 +263,10 @@ main(int argc, char **argv)
 	omp_set_num_threads(threads);
 #endif
 
+	printf("# batch %d, %d threads, best of %d, %s time: conv C K H "
+	    "fwd bwd GFLOP/s%s; net ms per forward pass\n", N, threads,
+	    bench_reps, bench_clock == CLOCK_MONOTONIC ? "wall" : "CPU",
+	    ref ? " (then im2col+sgemm)" : "");
 	for (i = 0; convs && i < BENCH_NCONV; i++) {
 		const int *s = bench_convs[i];
 

@@ -3,11 +3,16 @@
 # s4lab's kernels beside PyTorch's (oneDNN), alternating runs, the best of
 # each.  GFLOP/s per layer (backward: dinp and dweight together), forward
 # pass time, and the ratio s4lab / PyTorch (above 1: s4lab is faster).
-#	layers.sh [batch] [threads] [runs]
+#	layers.sh [batch] [threads] [runs] [cpu]
+# "cpu" counts CPU time, not wall time: with one thread, figures that
+# hold on a machine others are using.
 # Needs tests/bench/bench_layers built; PyTorch is optional.
 batch=${1:-4}
 threads=${2:-2}
 runs=${3:-3}
+cpu=${4:-}
+copt=
+[ "$cpu" = cpu ] && copt=-c
 here=$(dirname "$0")
 bench=${top_builddir:-.}/tests/bench/bench_layers
 py=
@@ -23,16 +28,17 @@ trap 'rm -rf "$tmp"' EXIT
 i=0
 while [ "$i" -lt "$runs" ]; do
 	OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads \
-	    "$bench" -b "$batch" -t "$threads" >>"$tmp/c" || exit 1
+	    "$bench" $copt -b "$batch" -t "$threads" >>"$tmp/c" || exit 1
 	if [ -n "$py" ]; then
-		"$py" "$here/bench_layers.py" "$batch" "$threads" \
+		"$py" "$here/bench_layers.py" "$batch" "$threads" 5 $cpu \
 		    >>"$tmp/t" 2>/dev/null || exit 1
 	fi
 	i=$((i + 1))
 done
 [ -f "$tmp/t" ] || : >"$tmp/t"
 
-echo "batch $batch, $threads threads, best of $runs runs alternating"
+echo "batch $batch, $threads threads, best of $runs runs alternating" \
+    "${cpu:+(CPU time)}"
 awk '
 FNR == 1 { n[FILENAME] = 0 }
 $1 == "conv" {

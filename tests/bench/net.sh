@@ -16,9 +16,11 @@ trap 'rm -rf "$tmp"' EXIT
 
 "$top_builddir/tests/tools/netinfer" bench-tiles "$dubai" "$tmp/t.rgb" \
     "$tmp/t.mask" || exit 1
-torch=yes
-python3 -c 'import torch' 2>/dev/null || torch=no
-[ $torch = no ] && echo "(python3 cannot import torch: C figures only)"
+torch=no
+for py in python3 /usr/bin/python3; do
+	"$py" -c 'import torch' 2>/dev/null && { torch=yes; break; }
+done
+[ $torch = no ] && echo "(no python3 can import torch: C figures only)"
 
 field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 r=1
@@ -27,7 +29,7 @@ while [ $r -le "$rounds" ]; do
 	    -s "$steps" -i "$tiles" "$dubai")
 	echo "C       round $r: $c"
 	if [ $torch = yes ]; then
-		p=$(nice python3 "$top_srcdir/model/tpu/s4lab_model.py" bench \
+		p=$(nice "$py" "$top_srcdir/model/tpu/s4lab_model.py" bench \
 		    -t "$threads" -s "$steps" -i "$tiles" "$tmp/t.rgb" \
 		    "$tmp/t.mask")
 		echo "PyTorch round $r: $p"

@@ -41,7 +41,8 @@ snap() {
 }
 # No temporary directory of an export is left beside DIR.
 no_temp() {
-	ls -a "$tmp" | grep -q '\.export-' && bad "$1: temporary left: $(ls -a "$tmp")"
+	ls -a "$tmp" | grep -q '\.export-' &&
+	    bad "$1: temporary left: $(ls -a "$tmp")"
 	rm -rf "$tmp"/.*.export-*
 }
 

@@ -108,19 +108,23 @@ region() {
 }
 region || fail=1
 
-# The real TUI, where s4lab has label and import: a one-tile project,
-# s4lab label --graphics sixel; its sixel log line says where the image
-# went and how large the frame was.
+# The real TUI, where s4lab has label and import: a one-tile project with
+# the tile's mask as its label (the sample classes), s4lab label
+# --graphics sixel; its sixel log line says where the image went and how
+# large the frame was.  The reference is the tile with its mask at the
+# TUI's opening opacity, 50%.
 tui() {
 	if ! "$S4LAB" label --help >/dev/null 2>&1 ||
 	    ! "$S4LAB" import --help >/dev/null 2>&1; then
 		echo "tui: s4lab has no label or import command yet: skipped"
 		return 0
 	fi
-	mkdir -p "$tmp/tui"
-	"$S4LAB" init "$tmp/tui/p.s4lab" >/dev/null || return 1
-	"$S4LAB" import "$tmp/tui/p.s4lab" "$data/aerial-256.jpg" \
-	    >/dev/null || return 1
+	mkdir -p "$tmp/tui/masks"
+	cp "$data/aerial-256-mask.png" "$tmp/tui/masks/aerial-256.png"
+	"$S4LAB" init --classes "$top_srcdir/samples/classes.txt" \
+	    "$tmp/tui/p.s4lab" >/dev/null || return 1
+	"$S4LAB" import --masks "$tmp/tui/masks" "$tmp/tui/p.s4lab" \
+	    "$data/aerial-256.jpg" >/dev/null || return 1
 	(cd "$tmp/tui" && exec xterm -geometry 100x45+0+0 -ti vt340 \
 	    -xrm 'XTerm*decTerminalID: vt340' \
 	    -xrm 'XTerm*numColorRegisters: 256' \
@@ -146,8 +150,8 @@ tui() {
 	row=$(echo "$line" | sed 's/.* at \([0-9]*\),.*/\1/')
 	col=$(echo "$line" | sed 's/.* at [0-9]*,\([0-9]*\):.*/\1/')
 	convert "$out/sixel-xterm-tui.png" "$tmp/tui/shot.ppm" || return 1
-	"$showframe" -R "$tmp/tui/ref.ppm" "$size" "$data/aerial-256.jpg" ||
-	    return 1
+	"$showframe" -R "$tmp/tui/ref.ppm" "$size" "$data/aerial-256.jpg" \
+	    "$data/aerial-256-mask.png" 0.5 || return 1
 	# The TUI draws its cursor over the tile: a few pixels more error.
 	"$showframe" -x "$tmp/tui/shot.ppm" "$tmp/tui/ref.ppm" \
 	    $((3 + col * cw)) $((3 + row * ch)) 12 6.0

@@ -12,13 +12,24 @@
 #
 # Training: one CCT step (1 labelled + 1 unlabelled tile, no
 # perturbation, no augmentation, no clipping, AdamW): both losses within
-# 1e-4 relative, every parameter gradient within 1e-3 of its tensor's
-# largest magnitude (sums over 65536 pixels in another order), and the
+# 1e-4 relative, every parameter gradient within 5e-3 of its tensor's
+# largest magnitude (float sums over 65536 pixels in another order; a BN
+# bias gradient is such a sum with heavy cancellation, whose result can be
+# a thousand times smaller than its terms), and the
 # updated BN running statistics within 1e-4.
 set -u
 : "${top_srcdir:=.}" "${top_builddir:=.}"
-if ! python3 -c 'import torch' 2>/dev/null; then
-	echo "torch-parity: python3 cannot import torch; skipped"
+# Debian's python3-torch is for /usr/bin/python3; a python3 earlier on
+# PATH (pyenv, a venv) may lack it.
+py=
+for p in python3 /usr/bin/python3; do
+	if "$p" -c 'import torch' 2>/dev/null; then
+		py=$p
+		break
+	fi
+done
+if [ -z "$py" ]; then
+	echo "torch-parity: no python3 can import torch; skipped"
 	exit 77
 fi
 twin="$top_srcdir/model/tpu/s4lab_model.py"
@@ -33,16 +44,16 @@ fail=0
 
 echo "== inference (tolerance 1e-4)"
 "$netinfer" infer "$tmp/w.st" "$tmp/t.rgb" 2 "$tmp/c.st" || exit 1
-python3 "$twin" infer "$tmp/w.st" "$tmp/t.rgb" 2 "$tmp/p.st" || exit 1
-python3 "$twin" compare "$tmp/c.st" "$tmp/p.st" 1e-4 || fail=1
+"$py" "$twin" infer "$tmp/w.st" "$tmp/t.rgb" 2 "$tmp/p.st" || exit 1
+"$py" "$twin" compare "$tmp/c.st" "$tmp/p.st" 1e-4 || fail=1
 
 echo "== one training step"
 "$netinfer" train "$tmp/w.st" "$tmp/t.rgb" "$tmp/t.mask" 2 "$tmp/ct.st" ||
     exit 1
-python3 "$twin" train "$tmp/w.st" "$tmp/t.rgb" "$tmp/t.mask" 2 \
+"$py" "$twin" train "$tmp/w.st" "$tmp/t.rgb" "$tmp/t.mask" 2 \
     "$tmp/pt.st" || exit 1
-python3 "$twin" compare "$tmp/ct.st" "$tmp/pt.st" 1e-4 '^loss$' || fail=1
-python3 "$twin" compare "$tmp/ct.st" "$tmp/pt.st" 1e-3 '^grad\.' || fail=1
-python3 "$twin" compare "$tmp/ct.st" "$tmp/pt.st" 1e-4 '^after\..*running' ||
+"$py" "$twin" compare "$tmp/ct.st" "$tmp/pt.st" 1e-4 '^loss$' || fail=1
+"$py" "$twin" compare "$tmp/ct.st" "$tmp/pt.st" 5e-3 '^grad\.' || fail=1
+"$py" "$twin" compare "$tmp/ct.st" "$tmp/pt.st" 1e-4 '^after\..*running' ||
     fail=1
 exit $fail

@@ -107,9 +107,9 @@ sleep 0.2
 
 # The first tile, its status line, the help screen.
 label --user tester "$p"
-screen | grep -qF \
-    " tile 1  new  saved | 1 no-damage  brush 2  32,32 | aerial-256.jpg +0,0  no label" ||
-    fail "status line"
+status=" tile 1  new  saved | 1 no-damage  brush 2  32,32 |"
+status="$status aerial-256.jpg +0,0  no label"
+screen | grep -qF "$status" || fail "status line"
 screen | grep -qF "Queue disagreement    1/16" || fail "side panel queue"
 screen | grep -qF "no-damage" || fail "side panel classes"
 $T resize-window -t "$win" -x 100 -y 24
@@ -212,6 +212,15 @@ mouse "0;21;7m"
 wait_for "stroke saved (revision 1)"
 check_mask 4 2 "[" @8,7 Space @13,7 @18,7 Space
 
+# A click on the panel: class 3's row (the list starts on row 1), then the
+# queue's row for tile 5 (B's queue is 2 to 16, then 1, from row 10).
+mouse "0;75;5M"
+mouse "0;75;5m"
+wait_for "| 3 major-damage  brush 1"
+mouse "0;75;14M"
+mouse "0;75;14m"
+wait_for "tile 5  new  saved"
+
 # A smaller screen: the layout follows; too narrow, the panel goes.
 $T resize-window -t "$win" -x 80 -y 24
 i=0
@@ -238,5 +247,61 @@ win=1
 kill -TERM "$(cat "$tmp/pid.$win")"
 wait_for "tui-exit=143"
 check_restored
+
+# The model's side, on a project whose tiles all have labels from a mask
+# and a model trained for two steps: v shows the label, the prediction or
+# both; a accepts the prediction (the stored label is then exactly it); u
+# takes it back; t queues a retrain (no trainer, so it waits) and its
+# cancellation shows.
+mkdir "$tmp/md"
+cp "$top_srcdir/tests/data/aerial-256-mask.png" "$tmp/md/aerial-256.png"
+m="$tmp/m.s4lab"
+"$S4LAB" init "$m" --tile-size 64 \
+    --classes "$top_srcdir/tests/data/classes/good/dubai-aerial.json" \
+    >/dev/null || fail "init m"
+"$S4LAB" import "$m" "$scene" --masks "$tmp/md" >/dev/null || fail "import m"
+nice "$S4LAB" train --wait --steps 2 --threads 1 "$m" >/dev/null 2>&1 ||
+    fail "train"
+"$tool" mask "$m" 1 > "$tmp/label1" || fail "tuitool mask m"
+"$tool" pred "$m" 1 > "$tmp/pred1" || fail "tuitool pred m"
+label --user tester --tile 1 --no-trainer "$m"
+wait_for "this tile: done"
+keys v
+wait_for "showing label"
+keys v
+wait_for "showing prediction"
+keys v
+wait_for "showing both"
+keys a
+wait_for "accept saved"
+"$tool" mask "$m" 1 > "$tmp/got"
+cmp -s "$tmp/got" "$tmp/pred1" || fail "the accepted label is not the prediction"
+keys u
+wait_for "undo saved"
+"$tool" mask "$m" 1 > "$tmp/got"
+cmp -s "$tmp/got" "$tmp/label1" || fail "undo of accept"
+keys t
+wait_for "retrain queued: job 2"
+wait_for "train job 2 queued, waiting for a trainer"
+"$S4LAB" jobs --cancel 2 "$m" >/dev/null || fail "jobs --cancel"
+wait_for "train job 2 cancelled"
+keys q
+wait_for "tui-exit=0"
+
+# A file name with an escape sequence in it shows cleaned, and does not
+# set the window title.
+evil="$tmp/$(printf 'evil\033]2;pwned\007.jpg')"
+cp "$scene" "$evil"
+"$S4LAB" init "$tmp/e.s4lab" --tile-size 64 >/dev/null || fail "init e"
+"$S4LAB" import "$tmp/e.s4lab" "$evil" >/dev/null 2>&1 || fail "import e"
+label "$tmp/e.s4lab"
+wait_for "evil?]2;pwned?.jpg +0,0"
+case "$($T display -p -t "$win" '#{pane_title}')" in
+*pwned*)
+	fail "a file name set the window title"
+	;;
+esac
+keys q
+wait_for "tui-exit=0"
 echo "ok"
 exit 0

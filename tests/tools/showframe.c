@@ -5,7 +5,7 @@
  *	showframe [-bC] [-g auto|sixel|blocks] [-m mask.png] [-o dir]
  *	    [-r row] [-c col] [-s px] [-t seconds] [-u x0,y0,x1,y1]
  *	    [-z zoom] image
- *	showframe -R ref.ppm WxH image
+ *	showframe -R ref.ppm WxH image [mask.png opacity]
  *	showframe -x shot.ppm ref.ppm x y radius tolerance
  *
  * The first form writes, under -o: probe.txt (what the terminal said and
@@ -17,12 +17,12 @@
  * (a screen that scrolled would move both).  -u x0,y0,x1,y1 then paints
  * that rectangle of the frame and redraws only it (sixel_enc_region).
  * -C draws the cursor and
- * brush at the centre; -m overlays a colour-coded mask (grey 155 means
- * not labelled).
+ * brush at the centre; -m overlays a colour-coded mask (grey 155 and
+ * black mean not labelled, as in samples/classes.txt).
  *
- * The second form only composes the image, alone, into a WxH frame (as
- * the TUI does before any mask or cursor) and writes it to ref.ppm, cut to
- * a multiple of 6 rows as sixel_enc_frame draws it.
+ * The second form only composes the image (and its mask at that opacity)
+ * into a WxH frame, as the TUI does, without a cursor, and writes it to
+ * ref.ppm, cut to a multiple of 6 rows as sixel_enc_frame draws it.
  *
  * The third form looks for ref.ppm in shot.ppm within radius pixels of
  * (x, y), prints the best place and the mean absolute error per channel
@@ -69,7 +69,8 @@ showframe_mask(const char *path, int w, int h, struct classes *cl)
 	mask = xmalloc((size_t)w * h);
 	for (i = 0; i < w * h; i++) {
 		p = rgb + (size_t)i * 3;
-		if (p[0] == 155 && p[1] == 155 && p[2] == 155) {
+		if ((p[0] == 155 && p[1] == 155 && p[2] == 155) ||
+		    (p[0] == 0 && p[1] == 0 && p[2] == 0)) {
 			mask[i] = MASK_VOID;
 			continue;
 		}
@@ -231,12 +232,13 @@ showframe_raw(struct termios *old)
 }
 
 static int
-showframe_ref(char **argv)
+showframe_ref(int argc, char **argv)
 {
 	struct view	 v;
 	struct frame	 fr = { 0 };
+	struct classes	 cl;
 	char		*cause;
-	uint8_t		*rgb;
+	uint8_t		*rgb, *mask = NULL;
 	int		 w, h;
 
 	if (sscanf(argv[1], "%dx%d", &fr.w, &fr.h) != 2 || fr.w <= 0 ||
@@ -245,16 +247,25 @@ showframe_ref(char **argv)
 	if ((rgb = imgio_load(argv[2], &w, &h, &cause)) == NULL)
 		fatalx("%s", cause);
 	memset(&v, 0, sizeof v);
+	memset(&cl, 0, sizeof cl);
 	v.rgb = rgb;
 	v.w = w;
 	v.h = h;
 	v.cur_x = v.cur_y = -1;
+	v.cl = &cl;
+	if (argc == 5) {
+		mask = showframe_mask(argv[3], w, h, &cl);
+		v.mask = mask;
+		v.show = SHOW_LABEL;
+		v.opacity = (float)atof(argv[4]);
+	}
 	compose(&v, &fr);
 	fr.h -= fr.h % 6;
 	if (imgio_write_ppm(argv[0], fr.rgb, fr.w, fr.h, &cause) != 0)
 		fatalx("%s", cause);
 	frame_free(&fr);
 	free(rgb);
+	free(mask);
 	return (0);
 }
 
@@ -277,8 +288,8 @@ main(int argc, char **argv)
 
 	if (argc == 8 && strcmp(argv[1], "-x") == 0)
 		return (showframe_compare(argv + 2));
-	if (argc == 5 && strcmp(argv[1], "-R") == 0)
-		return (showframe_ref(argv + 2));
+	if ((argc == 5 || argc == 7) && strcmp(argv[1], "-R") == 0)
+		return (showframe_ref(argc - 2, argv + 2));
 	while ((ch = getopt(argc, argv, "bCc:g:m:o:r:s:t:u:z:")) != -1) {
 		switch (ch) {
 		case 'u': update = optarg; break;

@@ -302,7 +302,7 @@ fake_scores(struct store *st, const double *score, int n)
 }
 
 static void
-queue_interleaves_scenes_scoring_nearly_as_high(void **state)
+queue_interleaves_scenes_nearly_as_high(void **state)
 {
 	/* Tiles 1,4,7,10 are scene 0; 2,5 scene 1; 3,6,8,9 lower. */
 	static const double score[] = {
@@ -335,7 +335,7 @@ queue_interleaves_scenes_scoring_nearly_as_high(void **state)
 }
 
 static void
-queue_keeps_a_far_better_scene_first(void **state)
+queue_keeps_far_better_scene_first(void **state)
 {
 	static const double score[] = {
 		1.0, 0.2, 0.2, 0.9, 0.2, 0.2, 0.8, 0.2, 0.2
@@ -377,7 +377,7 @@ run_one(struct store *st, int64_t id, struct job *job)
 }
 
 static void
-train_job_stores_model_metrics_and_predictions(void **state)
+train_stores_model_metrics_predictions(void **state)
 {
 	struct store	*st = project(6, 3, 6, NULL);
 	struct job	 job;
@@ -554,9 +554,9 @@ main(void)
 		cmocka_unit_test(reap_fails_jobs_of_dead_trainers),
 		cmocka_unit_test(current_job_prefers_running),
 		cmocka_unit_test(params_read_numbers_and_refuse_garbage),
-		cmocka_unit_test(queue_interleaves_scenes_scoring_nearly_as_high),
-		cmocka_unit_test(queue_keeps_a_far_better_scene_first),
-		cmocka_unit_test(train_job_stores_model_metrics_and_predictions),
+		cmocka_unit_test(queue_interleaves_scenes_nearly_as_high),
+		cmocka_unit_test(queue_keeps_far_better_scene_first),
+		cmocka_unit_test(train_stores_model_metrics_predictions),
 		cmocka_unit_test(train_is_deterministic_for_a_seed),
 		cmocka_unit_test(train_without_labels_fails_cleanly),
 		cmocka_unit_test(cancelled_train_job_stores_nothing),

@@ -7,6 +7,7 @@
  * backward passes add into them.  Forward passes are checked against
  * values worked out by hand.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -246,7 +247,8 @@ conv_compare_with_reference(void)
 		    N, C, H, W, K, max_rel_diff(o1, o2));
 		assert_true(max_rel_diff(o1, o2) < 1e-5);
 
-		g1[0] = tensor_new4(N, C, H, W); g2[0] = tensor_new4(N, C, H, W);
+		g1[0] = tensor_new4(N, C, H, W);
+		g2[0] = tensor_new4(N, C, H, W);
 		g1[1] = tensor_new4(K, C, ks, ks);
 		g2[1] = tensor_new4(K, C, ks, ks);
 		g1[2] = tensor_new(1, bs); g2[2] = tensor_new(1, bs);
@@ -306,6 +308,38 @@ conv_backward_is_deterministic(void **state)
 		tensor_free(dw[i]); tensor_free(di[i]);
 	}
 	tensor_free(inp); tensor_free(w); tensor_free(r);
+}
+
+/* A convolution in a thread that then ends: its buffers go with it (the
+ * sanitizer build reports a leak otherwise), and the result is right. */
+static void *
+conv_thread_main(void *arg)
+{
+	struct tensor	**t = arg;
+
+	conv_forward(t[2], t[0], t[1], NULL);
+	return (NULL);
+}
+
+static void
+conv_in_a_thread_that_ends(void **state)
+{
+	struct tensor	*t[4];
+	pthread_t	 thread;
+
+	t[0] = tensor_new4(1, 4, 20, 20);
+	t[1] = tensor_new4(4, 4, 3, 3);
+	t[2] = tensor_new4(1, 4, 20, 20);
+	t[3] = tensor_new4(1, 4, 20, 20);
+	fill_uniform(t[0], -1, 1);
+	fill_uniform(t[1], -1, 1);
+	assert_int_equal(pthread_create(&thread, NULL, conv_thread_main, t),
+	    0);
+	assert_int_equal(pthread_join(thread, NULL), 0);
+	conv_ref_forward(t[3], t[0], t[1], NULL);
+	assert_true(max_rel_diff(t[2], t[3]) < 1e-5);
+	tensor_free(t[0]); tensor_free(t[1]); tensor_free(t[2]);
+	tensor_free(t[3]);
 }
 
 /* ------------------------------------------------------------------ */
@@ -850,6 +884,20 @@ adam_minimises_a_quadratic(void **state)
 	tensor_free(p); tensor_free(g); tensor_free(m); tensor_free(v);
 }
 
+/* Warm-up rises linearly, the cosine halves at mid-course, ends at 0. */
+static void
+lr_cosine_warms_up_and_decays(void **state)
+{
+	assert_float_equal(lr_cosine(1, 0, 110, 10), 0.1f, 1e-6);
+	assert_float_equal(lr_cosine(1, 9, 110, 10), 1, 1e-6);
+	assert_float_equal(lr_cosine(1, 10, 110, 10), 1, 1e-6);
+	assert_float_equal(lr_cosine(1, 60, 110, 10), 0.5f, 1e-6);
+	assert_true(lr_cosine(1, 109, 110, 10) < 1e-3f);
+	assert_float_equal(lr_cosine(1, 110, 110, 10), 0, 0);
+	assert_float_equal(lr_cosine(2, 5, 100, 0), 2 * 0.5 * (1 + cos(M_PI *
+	    0.05)), 1e-6);
+}
+
 static void
 clip_grad_norm_scales_to_max(void **state)
 {
@@ -933,6 +981,7 @@ main(void)
 		cmocka_unit_test(conv1x1_backward_matches_differences),
 		cmocka_unit_test(conv_fast_matches_reference),
 		cmocka_unit_test(conv_backward_is_deterministic),
+		cmocka_unit_test(conv_in_a_thread_that_ends),
 		cmocka_unit_test(bn_backward_matches_differences),
 		cmocka_unit_test(bn_updates_running_statistics),
 		cmocka_unit_test(bn_variance_survives_large_mean),
@@ -949,6 +998,7 @@ main(void)
 		cmocka_unit_test(consistency_forward_known_value),
 		cmocka_unit_test(adam_first_step_is_exact),
 		cmocka_unit_test(adam_minimises_a_quadratic),
+		cmocka_unit_test(lr_cosine_warms_up_and_decays),
 		cmocka_unit_test(clip_grad_norm_scales_to_max),
 	};
 

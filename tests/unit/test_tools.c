@@ -168,7 +168,7 @@ line_of_one_point_is_a_stamp(void **state)
 }
 
 static void
-fill_stops_at_other_values_and_is_four_connected(void **state)
+fill_stops_at_other_values_four_connected(void **state)
 {
 	uint8_t	m[25];
 
@@ -375,7 +375,7 @@ main(void)
 		cmocka_unit_test(line_shallow_steps_like_bresenham),
 		cmocka_unit_test(line_with_radius_sweeps_the_disc),
 		cmocka_unit_test(line_of_one_point_is_a_stamp),
-		cmocka_unit_test(fill_stops_at_other_values_and_is_four_connected),
+		cmocka_unit_test(fill_stops_at_other_values_four_connected),
 		cmocka_unit_test(fill_on_a_class_replaces_that_region_only),
 		cmocka_unit_test(fill_void_tile_labels_it_all),
 		cmocka_unit_test(fill_follows_a_long_maze),

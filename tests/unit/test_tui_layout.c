@@ -83,7 +83,9 @@ image_never_reaches_the_bottom_rows(void **state)
 		{ 64, 48 }, { 256, 256 }, { 512, 512 }, { 250, 100 },
 		{ 100, 250 }, { 1, 1 },
 	};
-	static const int	 cells[][2] = { { 10, 20 }, { 7, 13 }, { 9, 17 } };
+	static const int	 cells[][2] = {
+		{ 10, 20 }, { 7, 13 }, { 9, 17 }
+	};
 	struct tui		 tui;
 	size_t			 s, c;
 	int			 zoom;
