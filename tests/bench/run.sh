@@ -19,7 +19,7 @@ for b in "$bench"/bench_*; do
 	*/bench_frame|*/bench_net|*/bench_layers) continue ;;
 	esac
 	echo "== $(basename "$b")"
-	nice "$b" || echo "$(basename "$b"): exit $?"
+	nice "$b" || echo "$b: exit $?"
 	echo
 done
 
@@ -43,6 +43,6 @@ for s in "$top_srcdir"/tests/bench/*.sh; do
 	# learning.sh trains for half an hour; the README says how to run it.
 	case "$(basename "$s")" in run.sh|learning.sh) continue ;; esac
 	echo "== $(basename "$s")"
-	nice ${SHELL:-/bin/sh} "$s" || echo "$(basename "$s"): exit $?"
+	nice ${SHELL:-/bin/sh} "$s" || echo "$s: exit $?"
 	echo
 done
