@@ -147,19 +147,27 @@ classes_parse_rgb(const char *s, uint8_t *rgb)
 	return (0);
 }
 
-/* Check a class name: not empty, fits, no control characters. */
+/* Check a class name: not empty, fits, UTF-8, no control characters. */
 static const char *
 classes_bad_name(const char *name)
 {
-	const unsigned char	*u;
+	const unsigned char	*u, *end;
+	size_t			 n;
 
 	if (*name == '\0')
 		return ("empty class name");
 	if (strlen(name) >= sizeof ((struct classdef *)0)->name)
 		return ("class name longer than 63 bytes");
-	for (u = (const unsigned char *)name; *u != '\0'; u++)
+	end = (const unsigned char *)name + strlen(name);
+	for (u = (const unsigned char *)name; *u != '\0'; u += n) {
 		if (*u < 0x20 || *u == 0x7f)
 			return ("control character in a class name");
+		if ((n = json_utf8_valid(u, end)) == 0)
+			return ("class name is not UTF-8 text; save the "
+			    "classes file as UTF-8");
+		if (n == 2 && u[0] == 0xc2 && u[1] < 0xa0)
+			return ("control character in a class name");
+	}
 	return (NULL);
 }
 

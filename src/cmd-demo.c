@@ -85,7 +85,7 @@ demo_make(const char *path, const char *user, char **cause)
 		if (import_file(st, l.item[i].path, mask_path, &cl, &io, &is,
 		    &why) != 0) {
 			/* A broken sample is worth saying, not stopping for. */
-			fprintf(stderr, "s4lab: %s\n", why);
+			fprintf(stderr, "%s: %s\n", cmd_prefix, why);
 			free(why);
 		}
 		free(mask_path);
@@ -192,8 +192,8 @@ cmd_demo_exec(int argc, char **argv)
 			break;
 		case 'g':
 			if ((to.graphics = term_graphics_mode(optarg)) == -1) {
-				fprintf(stderr, "s4lab demo: --graphics: "
-				    "auto, sixel or blocks, not %s\n", optarg);
+				fprintf(stderr, "%s: --graphics: auto, sixel "
+				    "or blocks, not %s\n", cmd_prefix, optarg);
 				return (EXIT_USAGE);
 			}
 			break;
@@ -201,6 +201,11 @@ cmd_demo_exec(int argc, char **argv)
 			path = xstrdup(optarg);
 			break;
 		case 'u':
+			if (*optarg == '\0') {
+				fprintf(stderr, "%s: empty --user\n",
+				    cmd_prefix);
+				return (EXIT_USAGE);
+			}
 			user = optarg;
 			break;
 		case 'n':
@@ -239,7 +244,7 @@ cmd_demo_exec(int argc, char **argv)
 
 out:
 	if (cause != NULL) {
-		fprintf(stderr, "s4lab demo: %s\n", cause);
+		fprintf(stderr, "%s: %s\n", cmd_prefix, cause);
 		free(cause);
 	}
 	free(path);

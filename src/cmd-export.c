@@ -93,7 +93,7 @@ cmd_export_exec(int argc, char **argv)
 			else {
 				s = clean_text(optarg);
 				fprintf(stderr, "%s: --format: not voc or "
-				    "coco: %s\n", S4LAB_NAME, s);
+				    "coco: %s\n", cmd_prefix, s);
 				free(s);
 				return (EXIT_USAGE);
 			}
@@ -115,7 +115,7 @@ cmd_export_exec(int argc, char **argv)
 	}
 
 	cmd_export_signals();
-	if ((st = store_open(argv[optind], 0, &cause)) == NULL)
+	if ((st = store_open(argv[optind], STORE_READONLY, &cause)) == NULL)
 		goto fail;
 	eo.stop = &cmd_export_stop;
 	eo.tick = cmd_export_tick;
@@ -141,7 +141,7 @@ cmd_export_exec(int argc, char **argv)
 
 fail:
 	s = clean_text(cause);
-	fprintf(stderr, "%s export: %s\n", S4LAB_NAME, s);
+	fprintf(stderr, "%s: %s\n", cmd_prefix, s);
 	free(s);
 	free(cause);
 	return (EXIT_FAIL);

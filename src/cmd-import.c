@@ -3,6 +3,7 @@
  */
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -41,22 +42,58 @@ cmd_import_error(int tty, const char *cause)
 {
 	char	*s = clean_text(cause);
 
-	fprintf(stderr, "%s%s: %s\n", tty ? "\r\033[K" : "", S4LAB_NAME, s);
+	fprintf(stderr, "%s%s: %s\n", tty ? "\r\033[K" : "", cmd_prefix, s);
 	free(s);
+}
+
+/*
+ * When this many files in a row find the project busy past the store's
+ * busy timeout, the others are not tried: each would wait as long.
+ */
+#define CMD_IMPORT_BUSY_TRIES	3
+
+/* Name a file that was not tried because the project stayed busy. */
+static void
+cmd_import_skipped(int tty, const char *path, struct store *st)
+{
+	char	*msg;
+
+	xasprintf(&msg, "%s: not imported: %s stayed busy (another process "
+	    "holds its write lock)", path, store_path(st));
+	cmd_import_error(tty, msg);
+	free(msg);
+}
+
+/* A warning from import_file, above the progress bar (arg) if any. */
+static void
+cmd_import_warn(void *arg, const char *msg)
+{
+	struct progress	*pg = arg;
+
+	cmd_import_error(pg->tty, msg);
 }
 
 /* Import every collected file; the progress is counted in files. */
 static void
 cmd_import_files(struct store *st, const struct import_list *l,
     const char *masks, const struct classes *cl,
-    const struct import_opts *io, struct import_stats *is)
+    const struct import_opts *opts, struct import_stats *is)
 {
-	struct progress	 pg;
-	char		*mask_path, *cause;
-	size_t		 i;
+	struct import_opts	 o = *opts, *io = &o;
+	struct progress		 pg;
+	char			*mask_path, *cause;
+	size_t			 i;
+	int			 busy = 0;
 
 	progress_begin(&pg, "import", (double)l->n);
+	io->warn = cmd_import_warn;
+	io->warn_arg = &pg;
 	for (i = 0; i < l->n; i++) {
+		if (busy >= CMD_IMPORT_BUSY_TRIES) {
+			cmd_import_skipped(pg.tty, l->item[i].path, st);
+			is->failed++;
+			continue;
+		}
 		cause = NULL;
 		mask_path = NULL;
 		if (masks != NULL)
@@ -65,8 +102,12 @@ cmd_import_files(struct store *st, const struct import_list *l,
 		    &cause) != 0) {
 			cmd_import_error(pg.tty, cause);
 			is->failed++;
-		} else if (masks != NULL && mask_path == NULL)
-			is->nomask++;
+			busy = store_busy(st) ? busy + 1 : 0;
+		} else {
+			busy = 0;
+			if (masks != NULL && mask_path == NULL)
+				is->nomask++;
+		}
 		free(cause);
 		free(mask_path);
 		progress_set(&pg, (double)(i + 1));
@@ -102,6 +143,8 @@ cmd_import_pixels(const char *s, uint64_t *v)
 	char			*end;
 	unsigned long long	 n;
 
+	if (!isdigit((unsigned char)*s))
+		return (-1);
 	errno = 0;
 	n = strtoull(s, &end, 10);
 	if (errno != 0 || end == s || *end != '\0' || n == 0 || *s == '-')
@@ -121,6 +164,7 @@ cmd_import_exec(int argc, char **argv)
 	struct stat		 sb;
 	const char		*masks = NULL;
 	char			*cause = NULL;
+	size_t			 w;
 	int			 ch, i, rc = EXIT_OK;
 
 	memset(&io, 0, sizeof io);
@@ -136,12 +180,17 @@ cmd_import_exec(int argc, char **argv)
 		case 'p':
 			if (cmd_import_pixels(optarg, &io.max_pixels) != 0) {
 				fprintf(stderr, "%s: --max-pixels: not a "
-				    "positive number: %s\n", S4LAB_NAME,
+				    "positive number: %s\n", cmd_prefix,
 				    optarg);
 				return (EXIT_USAGE);
 			}
 			break;
 		case 'u':
+			if (*optarg == '\0') {
+				fprintf(stderr, "%s: empty --user\n",
+				    cmd_prefix);
+				return (EXIT_USAGE);
+			}
 			io.user = optarg;
 			break;
 		default:
@@ -157,17 +206,17 @@ cmd_import_exec(int argc, char **argv)
 	}
 	if (masks != NULL && (stat(masks, &sb) != 0 || !S_ISDIR(sb.st_mode))) {
 		fprintf(stderr, "%s: --masks %s: not a directory\n",
-		    S4LAB_NAME, masks);
+		    cmd_prefix, masks);
 		return (EXIT_USAGE);
 	}
 
 	if ((st = store_open(argv[0], 0, &cause)) == NULL) {
-		fprintf(stderr, "%s: %s\n", S4LAB_NAME, cause);
+		fprintf(stderr, "%s: %s\n", cmd_prefix, cause);
 		free(cause);
 		return (EXIT_FAIL);
 	}
 	if (store_get_classes(st, &cl, &cause) != 0) {
-		fprintf(stderr, "%s: %s\n", S4LAB_NAME, cause);
+		fprintf(stderr, "%s: %s\n", cmd_prefix, cause);
 		free(cause);
 		store_close(st);
 		return (EXIT_FAIL);
@@ -180,6 +229,8 @@ cmd_import_exec(int argc, char **argv)
 		free(cause);
 		cause = NULL;
 	}
+	for (w = 0; w < l.nwarning; w++)
+		cmd_import_error(0, l.warning[w]);
 	cmd_import_files(st, &l, masks, &cl, &io, &is);
 	cmd_import_summary(&is, masks);
 	if (is.failed != 0)

@@ -1,6 +1,7 @@
 /*
  * s4lab init: create a project file with its classes and tile size.
  */
+#include <ctype.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,8 +32,10 @@ cmd_init_tile_size(const char *s, int *size)
 	char	*end;
 	long	 n;
 
+	if (!isdigit((unsigned char)*s))
+		return (-1);
 	n = strtol(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || n < 32 || n > 4096 || n % 16 != 0)
+	if (*end != '\0' || n < 32 || n > 4096 || n % 16 != 0)
 		return (-1);
 	*size = (int)n;
 	return (0);
@@ -105,9 +108,9 @@ cmd_init_exec(int argc, char **argv)
 			break;
 		case 't':
 			if (cmd_init_tile_size(optarg, &tile_size) != 0) {
-				fprintf(stderr, "%s init: bad tile size %s "
+				fprintf(stderr, "%s: bad tile size %s "
 				    "(32 to 4096, a multiple of 16)\n",
-				    S4LAB_NAME, optarg);
+				    cmd_prefix, optarg);
 				return (EXIT_USAGE);
 			}
 			break;
@@ -130,7 +133,7 @@ cmd_init_exec(int argc, char **argv)
 			goto fail;
 	} else if (classes_preset(preset != NULL ? preset : "xbd", &cl,
 	    &cause) != 0) {
-		fprintf(stderr, "%s init: %s\n", S4LAB_NAME, cause);
+		fprintf(stderr, "%s: %s\n", cmd_prefix, cause);
 		free(cause);
 		return (EXIT_USAGE);
 	}
@@ -142,13 +145,14 @@ cmd_init_exec(int argc, char **argv)
 		goto fail;
 	}
 	store_close(st);
-	printf("%s: %d classes (%s), tiles of %dx%d\n", path, cl.n,
+	printf("%s: %d class%s (%s), tiles of %dx%d\n", path, cl.n,
+	    cl.n == 1 ? "" : "es",
 	    file != NULL ? file : (preset != NULL ? preset : "xbd"),
 	    tile_size, tile_size);
 	return (EXIT_OK);
 
 fail:
-	fprintf(stderr, "%s init: %s\n", S4LAB_NAME, cause);
+	fprintf(stderr, "%s: %s\n", cmd_prefix, cause);
 	free(cause);
 	return (EXIT_FAIL);
 }

@@ -1,6 +1,7 @@
 /*
  * s4lab jobs: list the jobs of a project, or cancel one.
  */
+#include <ctype.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
@@ -64,9 +65,10 @@ cmd_jobs_exec(int argc, char **argv)
 		switch (ch) {
 		case 'c':
 			cancel = strtoll(optarg, &end, 10);
-			if (*end != '\0' || cancel <= 0) {
+			if (!isdigit((unsigned char)*optarg) ||
+			    *end != '\0' || cancel <= 0) {
 				fprintf(stderr, "%s: bad job id: %s\n",
-				    S4LAB_NAME, optarg);
+				    cmd_prefix, optarg);
 				return (EXIT_USAGE);
 			}
 			break;
@@ -81,7 +83,8 @@ cmd_jobs_exec(int argc, char **argv)
 		cmd_usage(&cmd_jobs_entry, stderr);
 		return (EXIT_USAGE);
 	}
-	if ((st = store_open(argv[0], 0, &cause)) == NULL)
+	if ((st = store_open(argv[0], cancel != 0 ? 0 : STORE_READONLY,
+	    &cause)) == NULL)
 		goto fail;
 	if (cancel != 0) {
 		if (job_cancel(st, cancel, &cause) != 0)
@@ -104,7 +107,7 @@ cmd_jobs_exec(int argc, char **argv)
 	return (EXIT_OK);
 
 fail:
-	fprintf(stderr, "%s: %s\n", S4LAB_NAME, cause);
+	fprintf(stderr, "%s: %s\n", cmd_prefix, cause);
 	free(cause);
 	if (st != NULL)
 		store_close(st);

@@ -1,6 +1,7 @@
 /*
  * s4lab label PROJECT: paint labels in the terminal (the TUI is ui/tui.c).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -50,27 +51,27 @@ cmd_label_exec(int argc, char **argv)
 		switch (ch) {
 		case 'u':
 			if (*optarg == '\0') {
-				fprintf(stderr, "%s label: empty --user\n",
-				    S4LAB_NAME);
+				fprintf(stderr, "%s: empty --user\n",
+				    cmd_prefix);
 				return (EXIT_USAGE);
 			}
 			opt.user = optarg;
 			break;
 		case 'g':
 			if ((opt.graphics = term_graphics_mode(optarg)) < 0) {
-				fprintf(stderr, "%s label: --graphics must be "
+				fprintf(stderr, "%s: --graphics must be "
 				    "auto, sixel or blocks, not %s\n",
-				    S4LAB_NAME, optarg);
+				    cmd_prefix, optarg);
 				return (EXIT_USAGE);
 			}
 			break;
 		case 't':
 			errno = 0;
 			id = strtoll(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || errno != 0 ||
-			    id <= 0) {
-				fprintf(stderr, "%s label: bad tile id: %s\n",
-				    S4LAB_NAME, optarg);
+			if (!isdigit((unsigned char)*optarg) ||
+			    *end != '\0' || errno != 0 || id <= 0) {
+				fprintf(stderr, "%s: bad tile id: %s\n",
+				    cmd_prefix, optarg);
 				return (EXIT_USAGE);
 			}
 			opt.start_tile = id;
@@ -93,7 +94,7 @@ cmd_label_exec(int argc, char **argv)
 	opt.path = argv[optind];
 
 	if (tui_run(&opt, &cause) != 0) {
-		fprintf(stderr, "%s label: %s\n", S4LAB_NAME, cause);
+		fprintf(stderr, "%s: %s\n", cmd_prefix, cause);
 		free(cause);
 		return (EXIT_FAIL);
 	}

@@ -94,7 +94,7 @@ cmd_models_exec(int argc, char **argv)
 		cmd_usage(&cmd_models_entry, stderr);
 		return (EXIT_USAGE);
 	}
-	if ((st = store_open(argv[optind], 0, &cause)) == NULL)
+	if ((st = store_open(argv[optind], STORE_READONLY, &cause)) == NULL)
 		goto fail;
 	if (store_get_classes(st, &cl, &cause) != 0)
 		goto fail;
@@ -118,7 +118,7 @@ cmd_models_exec(int argc, char **argv)
 	return (EXIT_OK);
 
 fail:
-	fprintf(stderr, "%s: %s\n", S4LAB_NAME, cause);
+	fprintf(stderr, "%s: %s\n", cmd_prefix, cause);
 	free(cause);
 	if (st != NULL)
 		store_close(st);

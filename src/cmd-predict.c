@@ -63,7 +63,7 @@ cmd_predict_exec(int argc, char **argv)
 	return (rc);
 
 fail:
-	fprintf(stderr, "%s: %s\n", S4LAB_NAME, cause);
+	fprintf(stderr, "%s: %s\n", cmd_prefix, cause);
 	free(cause);
 	if (st != NULL)
 		store_close(st);

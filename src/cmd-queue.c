@@ -1,6 +1,7 @@
 /*
  * s4lab queue: the next tiles to label, in the TUI's order.
  */
+#include <ctype.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
@@ -51,16 +52,17 @@ cmd_queue_exec(int argc, char **argv)
 		switch (ch) {
 		case 'n':
 			count = strtol(optarg, &end, 10);
-			if (*end != '\0' || count < 0) {
+			if (!isdigit((unsigned char)*optarg) ||
+			    *end != '\0' || count < 0) {
 				fprintf(stderr, "%s: bad count: %s\n",
-				    S4LAB_NAME, optarg);
+				    cmd_prefix, optarg);
 				return (EXIT_USAGE);
 			}
 			break;
 		case 'b':
 			if ((order = rank_order_parse(optarg)) < 0) {
 				fprintf(stderr, "%s: unknown order: %s\n",
-				    S4LAB_NAME, optarg);
+				    cmd_prefix, optarg);
 				return (EXIT_USAGE);
 			}
 			break;
@@ -75,7 +77,7 @@ cmd_queue_exec(int argc, char **argv)
 		cmd_usage(&cmd_queue_entry, stderr);
 		return (EXIT_USAGE);
 	}
-	if ((st = store_open(argv[0], 0, &cause)) == NULL)
+	if ((st = store_open(argv[0], STORE_READONLY, &cause)) == NULL)
 		goto fail;
 	if (rank_queue(st, order, &e, &n, &cause) != 0)
 		goto fail;
@@ -95,7 +97,7 @@ cmd_queue_exec(int argc, char **argv)
 	return (EXIT_OK);
 
 fail:
-	fprintf(stderr, "%s: %s\n", S4LAB_NAME, cause);
+	fprintf(stderr, "%s: %s\n", cmd_prefix, cause);
 	free(cause);
 	if (st != NULL)
 		store_close(st);

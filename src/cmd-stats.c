@@ -279,7 +279,7 @@ cmd_stats_exec(int argc, char **argv)
 		return (EXIT_USAGE);
 	}
 
-	if ((st = store_open(argv[optind], 0, &cause)) == NULL)
+	if ((st = store_open(argv[optind], STORE_READONLY, &cause)) == NULL)
 		goto out;
 	s = xcalloc(1, sizeof *s);
 	/* One read transaction: the numbers agree with each other. */
@@ -297,7 +297,7 @@ cmd_stats_exec(int argc, char **argv)
 	store_close(st);
 out:
 	if (rc != 0) {
-		fprintf(stderr, "%s stats: %s\n", S4LAB_NAME, cause);
+		fprintf(stderr, "%s: %s\n", cmd_prefix, cause);
 		free(cause);
 		return (EXIT_FAIL);
 	}

@@ -1,6 +1,7 @@
 /*
  * s4lab train: queue a retrain, or run it here with --wait.
  */
+#include <ctype.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
@@ -84,10 +85,10 @@ train_wait(struct store *st, int64_t id)
 		job_clear(&job);
 	}
 	if (rc == 1)
-		fprintf(stderr, "%s: job %lld cancelled\n", S4LAB_NAME,
+		fprintf(stderr, "%s: job %lld cancelled\n", cmd_prefix,
 		    (long long)id);
 	else if (rc != 0)
-		fprintf(stderr, "%s: job %lld failed: %s\n", S4LAB_NAME,
+		fprintf(stderr, "%s: job %lld failed: %s\n", cmd_prefix,
 		    (long long)id, cause);
 	free(cause);
 	if (rc != 0)
@@ -118,7 +119,7 @@ train_number(const char *arg, double min, double max, double *v)
 	char	*end;
 
 	*v = strtod(arg, &end);
-	if (end == arg || *end != '\0' || !isfinite(*v) || *v < min ||
+	if (end == arg || isspace((unsigned char)*arg) || *end != '\0' || !isfinite(*v) || *v < min ||
 	    *v > max)
 		return (-1);
 	return (0);
@@ -165,7 +166,7 @@ cmd_train_exec(int argc, char **argv)
 			if (train_number(optarg, ch == 'm' ? 0.01 : ch == 's' ?
 			    1 : 0, ch == 'W' ? 512 : 9e15, &v) != 0) {
 				fprintf(stderr, "%s: bad number: %s\n",
-				    S4LAB_NAME, optarg);
+				    cmd_prefix, optarg);
 				free(params);
 				return (EXIT_USAGE);
 			}
@@ -206,7 +207,7 @@ cmd_train_exec(int argc, char **argv)
 	return (rc);
 
 fail:
-	fprintf(stderr, "%s: %s\n", S4LAB_NAME, cause);
+	fprintf(stderr, "%s: %s\n", cmd_prefix, cause);
 	free(cause);
 	free(params);
 	if (st != NULL)

@@ -72,7 +72,7 @@ cmd_trainer_exec(int argc, char **argv)
 	return (rc == 0 ? EXIT_OK : EXIT_FAIL);
 
 fail:
-	fprintf(stderr, "%s: %s\n", S4LAB_NAME, cause);
+	fprintf(stderr, "%s: %s\n", cmd_prefix, cause);
 	free(cause);
 	return (EXIT_FAIL);
 }

@@ -332,6 +332,7 @@ jpeg_decode(const char *name, const uint8_t *buf, size_t len,
 	struct jpeg_fail		 jf;
 	uint8_t *volatile		 row4 = NULL;
 	uint64_t			 pixels;
+	char				 b1[32], b2[32];
 	int				 cmyk;
 
 	memset(img, 0, sizeof *img);
@@ -353,10 +354,10 @@ jpeg_decode(const char *name, const uint8_t *buf, size_t len,
 	pixels = (uint64_t)ci.image_width * ci.image_height;
 	if (pixels > max_pixels) {
 		jpeg_destroy_decompress(&ci);
-		return (set_cause(cause, "%s: %ux%u is %.1f megapixels, more "
-		    "than the limit of %.1f (--max-pixels)", name,
-		    ci.image_width, ci.image_height, pixels / 1e6,
-		    max_pixels / 1e6));
+		return (set_cause(cause, "%s: %ux%u is %s, more than the "
+		    "limit of %s (--max-pixels)", name, ci.image_width,
+		    ci.image_height, pixels_text(pixels, b1, sizeof b1),
+		    pixels_text(max_pixels, b2, sizeof b2)));
 	}
 
 	info->format = IMAGE_JPEG;
@@ -455,6 +456,7 @@ png_decode(const char *name, const uint8_t *buf, size_t len,
 	png_infop		 pi;
 	png_bytep *volatile	 rows = NULL;
 	png_uint_32		 w, h, y;
+	char			 b1[32], b2[32];
 	int			 depth, ct;
 
 	memset(img, 0, sizeof *img);
@@ -470,9 +472,10 @@ png_decode(const char *name, const uint8_t *buf, size_t len,
 	png_get_IHDR(p, pi, &w, &h, &depth, &ct, NULL, NULL, NULL);
 	if ((uint64_t)w * h > max_pixels) {
 		png_destroy_read_struct(&p, &pi, NULL);
-		return (set_cause(cause, "%s: %ux%u is %.1f megapixels, more "
-		    "than the limit of %.1f (--max-pixels)", name, w, h,
-		    (double)w * h / 1e6, max_pixels / 1e6));
+		return (set_cause(cause, "%s: %ux%u is %s, more than the "
+		    "limit of %s (--max-pixels)", name, w, h,
+		    pixels_text((uint64_t)w * h, b1, sizeof b1),
+		    pixels_text(max_pixels, b2, sizeof b2)));
 	}
 	info->format = IMAGE_PNG;
 	info->orientation = 1;

@@ -49,6 +49,9 @@ struct import_scene {
 	unsigned char		**jpeg;
 	size_t			*jpeg_len;
 	int			*lossless;
+	/* Said once the scene is stored (struct import_opts warn). */
+	char			**warning;
+	int			 nwarning;
 };
 
 /*
@@ -109,6 +112,74 @@ import_list_add(struct import_list *l, const char *path, size_t rootlen)
 	l->n++;
 }
 
+/*
+ * The directories and files already walked, by device and inode: a set
+ * with open addressing, so that a walk through symbolic links reads each
+ * file once and always ends.
+ */
+struct import_key {
+	uint64_t	 dev;
+	uint64_t	 ino;
+};
+
+struct import_seen {
+	struct import_key *key;
+	unsigned char	*used;
+	size_t		 n;
+	size_t		 size;		/* a power of two */
+};
+
+static size_t
+import_seen_hash(const struct import_key *k, size_t size)
+{
+	uint64_t	h = k->ino * 0x9e3779b97f4a7c15ULL ^ k->dev;
+
+	return ((size_t)(h ^ (h >> 29)) & (size - 1));
+}
+
+/* Add a key; 1 if it was new, 0 if it was there already. */
+static int
+import_seen_add(struct import_list *l, const struct stat *sb)
+{
+	struct import_seen	*s;
+	struct import_key	 k, *oldkey;
+	unsigned char		*oldused;
+	size_t			 i, j, oldsize;
+
+	if ((s = l->seen) == NULL)
+		s = l->seen = xcalloc(1, sizeof *s);
+	if (2 * (s->n + 1) > s->size) {
+		oldkey = s->key;
+		oldused = s->used;
+		oldsize = s->size;
+		s->size = oldsize == 0 ? 64 : oldsize * 2;
+		s->key = xcalloc(s->size, sizeof *s->key);
+		s->used = xcalloc(s->size, 1);
+		for (i = 0; i < oldsize; i++) {
+			if (!oldused[i])
+				continue;
+			j = import_seen_hash(&oldkey[i], s->size);
+			while (s->used[j])
+				j = (j + 1) & (s->size - 1);
+			s->key[j] = oldkey[i];
+			s->used[j] = 1;
+		}
+		free(oldkey);
+		free(oldused);
+	}
+	k.dev = (uint64_t)sb->st_dev;
+	k.ino = (uint64_t)sb->st_ino;
+	for (j = import_seen_hash(&k, s->size); s->used[j];
+	    j = (j + 1) & (s->size - 1)) {
+		if (s->key[j].dev == k.dev && s->key[j].ino == k.ino)
+			return (0);
+	}
+	s->key[j] = k;
+	s->used[j] = 1;
+	s->n++;
+	return (1);
+}
+
 /* Free a list of files. */
 void
 import_list_free(struct import_list *l)
@@ -118,6 +189,14 @@ import_list_free(struct import_list *l)
 	for (i = 0; i < l->n; i++)
 		free(l->item[i].path);
 	free(l->item);
+	for (i = 0; i < l->nwarning; i++)
+		free(l->warning[i]);
+	free(l->warning);
+	if (l->seen != NULL) {
+		free(l->seen->key);
+		free(l->seen->used);
+		free(l->seen);
+	}
 	memset(l, 0, sizeof *l);
 }
 
@@ -138,32 +217,90 @@ import_looks_like_image(const char *path)
 	return (n > 0 && image_sniff(head, n) != IMAGE_UNKNOWN);
 }
 
+/* One walk of a directory given on the command line. */
+struct import_walk {
+	struct import_list	*l;
+	const char		*skip;		/* the masks directory */
+	size_t			 rootlen;
+	int			 bad;
+	char			**cause;
+	/* The directories from the root down to the one being read. */
+	struct import_key	 stack[IMPORT_MAX_DEPTH + 1];
+	char			*stack_path[IMPORT_MAX_DEPTH + 1];
+	int			 depth;
+};
+
+static void	import_walk(struct import_walk *, const char *);
+
+/* Count a path that could not be read; the first one is the cause. */
+static void
+import_walk_bad(struct import_walk *w, const char *path, const char *why)
+{
+	if (w->bad++ == 0)
+		set_cause(w->cause, "%s: %s", path, why);
+}
+
 /*
- * Add the pictures under dir, sorted by name at each level, skipping
- * hidden names and the directory skip (the masks).  Directories that
- * cannot be read are counted in *bad, the first one in *cause.
+ * A directory met in the walk: walked unless it is the masks directory
+ * or was walked already.  When it is one of the directories above it
+ * (a symbolic link back up), the loop is noted once, as a warning.
  */
 static void
-import_walk(const char *dir, size_t rootlen, const char *skip, int depth,
-    struct import_list *l, int *bad, char **cause)
+import_walk_dir(struct import_walk *w, const char *path,
+    const struct stat *sb)
+{
+	struct import_list	*l = w->l;
+	char			 real[PATH_MAX];
+	int			 i;
+
+	if (w->skip != NULL && realpath(path, real) != NULL &&
+	    strcmp(real, w->skip) == 0)
+		return;
+	if (import_seen_add(l, sb)) {
+		import_walk(w, path);
+		return;
+	}
+	for (i = 0; i < w->depth; i++) {
+		if (w->stack[i].dev == (uint64_t)sb->st_dev &&
+		    w->stack[i].ino == (uint64_t)sb->st_ino)
+			break;
+	}
+	if (i == w->depth) {
+		log_debug(LOG_IMPORT, "%s: walked already", path);
+		return;
+	}
+	l->warning = xreallocarray(l->warning, l->nwarning + 1,
+	    sizeof *l->warning);
+	xasprintf(&l->warning[l->nwarning++], "%s: a symbolic link loop "
+	    "back to %s, not followed", path, w->stack_path[i]);
+}
+
+/*
+ * Add the pictures under dir, sorted by name at each level, skipping
+ * hidden names and the masks directory, each directory and file once.
+ * Directories that cannot be read are counted in w->bad.
+ */
+static void
+import_walk(struct import_walk *w, const char *dir)
 {
 	DIR		*d;
 	struct dirent	*de;
 	struct stat	 sb;
-	char		**names = NULL, *path, real[PATH_MAX];
+	char		**names = NULL, *path;
 	size_t		 n = 0, size = 0, i;
 
-	if (depth > IMPORT_MAX_DEPTH) {
-		if ((*bad)++ == 0)
-			set_cause(cause, "%s: directories nested too deep",
-			    dir);
+	if (w->depth > IMPORT_MAX_DEPTH) {
+		import_walk_bad(w, dir, "directories nested too deep");
 		return;
 	}
-	if ((d = opendir(dir)) == NULL) {
-		if ((*bad)++ == 0)
-			set_cause(cause, "%s: %s", dir, strerror(errno));
+	if (stat(dir, &sb) == -1 || (d = opendir(dir)) == NULL) {
+		import_walk_bad(w, dir, strerror(errno));
 		return;
 	}
+	w->stack[w->depth].dev = (uint64_t)sb.st_dev;
+	w->stack[w->depth].ino = (uint64_t)sb.st_ino;
+	w->stack_path[w->depth] = (char *)dir;
+	w->depth++;
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
@@ -179,43 +316,45 @@ import_walk(const char *dir, size_t rootlen, const char *skip, int depth,
 	for (i = 0; i < n; i++) {
 		xasprintf(&path, "%s/%s", dir, names[i]);
 		free(names[i]);
-		if (stat(path, &sb) == -1) {
-			if ((*bad)++ == 0)
-				set_cause(cause, "%s: %s", path,
-				    strerror(errno));
-		} else if (S_ISDIR(sb.st_mode)) {
-			if (skip == NULL || realpath(path, real) == NULL ||
-			    strcmp(real, skip) != 0) {
-				import_walk(path, rootlen, skip, depth + 1, l,
-				    bad, cause);
-			}
-		} else if (S_ISREG(sb.st_mode) &&
+		if (stat(path, &sb) == -1)
+			import_walk_bad(w, path, strerror(errno));
+		else if (S_ISDIR(sb.st_mode))
+			import_walk_dir(w, path, &sb);
+		else if (S_ISREG(sb.st_mode) && import_seen_add(w->l, &sb) &&
 		    import_looks_like_image(path))
-			import_list_add(l, path, rootlen);
+			import_list_add(w->l, path, w->rootlen);
 		free(path);
 	}
 	free(names);
+	w->depth--;
 }
 
 /*
  * Add a path given on the command line: a file as it is, a directory as
  * the pictures under it.  masks is the --masks directory (or NULL), which
- * is never walked as pictures.  Returns -1 with a cause if something could
- * not be read; what could be read is added all the same.
+ * is never walked as pictures.  Symbolic links are followed, but each
+ * directory and file is taken once, in all the calls on the same list; a
+ * link back to a directory above it is a loop, noted in l->warning.
+ * Returns -1 with a cause if something could not be read; what could be
+ * read is added all the same.
  */
 int
 import_collect(const char *path, const char *masks, struct import_list *l,
     char **cause)
 {
-	struct stat	 sb;
-	char		 skip[PATH_MAX], *dir;
-	size_t		 len;
-	int		 bad = 0;
+	struct import_walk	 w;
+	struct stat		 sb;
+	char			 skip[PATH_MAX], *dir, *tmp;
+	size_t			 len;
 
 	if (stat(path, &sb) == -1)
 		return (set_cause(cause, "%s: %s", path, strerror(errno)));
 	if (!S_ISDIR(sb.st_mode)) {
 		import_list_add(l, path, 0);
+		return (0);
+	}
+	if (!import_seen_add(l, &sb)) {
+		log_debug(LOG_IMPORT, "%s: walked already", path);
 		return (0);
 	}
 	if (masks == NULL || realpath(masks, skip) == NULL)
@@ -224,17 +363,20 @@ import_collect(const char *path, const char *masks, struct import_list *l,
 	len = strlen(dir);
 	while (len > 1 && dir[len - 1] == '/')
 		dir[--len] = '\0';
-	import_walk(dir, len + 1, skip[0] != '\0' ? skip : NULL, 0, l, &bad,
-	    cause);
-	free(dir);
-	if (bad > 1) {
-		char	*tmp;
 
-		xasprintf(&tmp, "%s (and %d more)", *cause, bad - 1);
+	memset(&w, 0, sizeof w);
+	w.l = l;
+	w.skip = skip[0] != '\0' ? skip : NULL;
+	w.rootlen = len + 1;
+	w.cause = cause;
+	import_walk(&w, dir);
+	free(dir);
+	if (w.bad > 1 && cause != NULL) {
+		xasprintf(&tmp, "%s (and %d more)", *cause, w.bad - 1);
 		free(*cause);
 		*cause = tmp;
 	}
-	return (bad ? -1 : 0);
+	return (w.bad ? -1 : 0);
 }
 
 /* path without its extension; malloc'd. */
@@ -297,6 +439,9 @@ import_scene_free(struct import_scene *sc)
 			free(sc->jpeg[i]);
 	}
 	free(sc->jpeg);
+	for (i = 0; i < sc->nwarning; i++)
+		free(sc->warning[i]);
+	free(sc->warning);
 	free(sc->jpeg_len);
 	free(sc->lossless);
 	free(sc->r);
@@ -415,66 +560,149 @@ import_tile_mask(const struct import_scene *sc, int i)
 	return (m);
 }
 
-/* Store the scene, its tiles and their labels in one transaction. */
+/*
+ * Tile i of the scene has the bytes of a tile already stored, and the
+ * scene's mask labels it (m).  The stored tile gets that label if it has
+ * none; if it has another one, it keeps it and a warning is noted.
+ * Returns 1 if a label was stored, 0 if not, -1 on error.
+ */
+static int
+import_tile_known(struct store *st, struct import_scene *sc, int i,
+    const uint8_t *m, const char *author, char **cause)
+{
+	const struct image_rect	*r = &sc->r[i];
+	size_t			 len = (size_t)r->w * r->h;
+	uint8_t			*old;
+	int64_t			 id;
+	int			 rc;
+
+	if ((id = store_tile_find(st, sc->jpeg[i], sc->jpeg_len[i])) <= 0) {
+		return (set_cause(cause, "%s: tile at %d,%d: its identical "
+		    "stored tile cannot be read", sc->path, r->x, r->y));
+	}
+	old = xmalloc(len);
+	rc = store_label_get(st, id, old, len, cause);
+	if (rc == 1) {
+		if (store_label_put(st, id, m, len, author, "import",
+		    cause) != 0 || store_tile_set_state(st, id, TILE_DONE,
+		    author, cause) != 0)
+			rc = -1;
+	} else if (rc == 0 && memcmp(old, m, len) != 0) {
+		sc->warning = xreallocarray(sc->warning, sc->nwarning + 1,
+		    sizeof *sc->warning);
+		xasprintf(&sc->warning[sc->nwarning++], "%s: the tile at "
+		    "%d,%d is identical to tile %jd, which has another label; "
+		    "tile %jd keeps its label and this mask's part is not "
+		    "stored", sc->path, r->x, r->y, (intmax_t)id,
+		    (intmax_t)id);
+	}
+	free(old);
+	return (rc);
+}
+
+/* Add tile i of the scene and its label; 0 or -1. */
+static int
+import_tile_store(struct store *st, struct import_scene *sc, int64_t sid,
+    int i, const char *author, struct import_stats *is, char **cause)
+{
+	struct tile	 t;
+	uint8_t		*m;
+	int		 rc = -1;
+
+	memset(&t, 0, sizeof t);
+	t.source_id = sid;
+	t.x = sc->r[i].x;
+	t.y = sc->r[i].y;
+	t.w = sc->r[i].w;
+	t.h = sc->r[i].h;
+	t.jpeg = sc->jpeg[i];
+	t.jpeg_len = sc->jpeg_len[i];
+	if (store_tile_add(st, &t, cause) != 0)
+		return (-1);
+	if (t.id == 0)
+		is->duplicate++;
+	else {
+		is->tiles++;
+		is->lossless += sc->lossless[i];
+	}
+	if ((m = import_tile_mask(sc, i)) == NULL)
+		return (0);
+	if (t.id == 0) {
+		if ((rc = import_tile_known(st, sc, i, m, author, cause)) > 0)
+			is->labelled++;
+		free(m);
+		return (rc < 0 ? -1 : 0);
+	}
+	if (store_label_put(st, t.id, m, (size_t)t.w * t.h, author, "import",
+	    cause) == 0 && store_tile_set_state(st, t.id, TILE_DONE, author,
+	    cause) == 0) {
+		is->labelled++;
+		rc = 0;
+	}
+	free(m);
+	return (rc);
+}
+
+/* Put the scene's name before a cause from the store; returns -1. */
+static int
+import_scene_cause(const struct import_scene *sc, char **cause)
+{
+	char	*tmp;
+
+	if (cause == NULL || *cause == NULL ||
+	    strncmp(*cause, sc->path, strlen(sc->path)) == 0)
+		return (-1);
+	xasprintf(&tmp, "%s: not imported: %s", sc->path, *cause);
+	free(*cause);
+	*cause = tmp;
+	return (-1);
+}
+
+/*
+ * Store the scene, its tiles and their labels in one transaction.  The
+ * scene's hash is looked up again under the write lock: another import
+ * may have stored the same file since import_file looked.  Returns 0, 1
+ * if the scene is in the project already, -1.
+ */
 static int
 import_scene_store(struct store *st, struct import_scene *sc,
     const char *author, struct import_stats *is, char **cause)
 {
-	struct tile	 t;
-	char		 real[PATH_MAX];
-	const char	*path;
-	uint8_t		*m;
-	int64_t		 sid;
-	int		 i, tiles = 0, lossless = 0, dup = 0, labelled = 0;
+	struct import_stats	 add;
+	char			 real[PATH_MAX];
+	const char		*path;
+	int64_t			 sid;
+	int			 i;
 
 	path = realpath(sc->path, real) != NULL ? real : sc->path;
 	if (store_begin(st, cause) != 0)
-		return (-1);
+		return (import_scene_cause(sc, cause));
+	if ((sid = store_source_by_hash(st, sc->hash)) > 0) {
+		log_debug(LOG_IMPORT, "%s: source %jd meanwhile", sc->path,
+		    (intmax_t)sid);
+		store_rollback(st);
+		return (1);
+	}
 	sid = store_source_add(st, path, sc->img.w, sc->img.h, sc->hash,
 	    cause);
 	if (sid <= 0)
 		goto fail;
+	memset(&add, 0, sizeof add);
 	for (i = 0; i < sc->ntiles; i++) {
-		memset(&t, 0, sizeof t);
-		t.source_id = sid;
-		t.x = sc->r[i].x;
-		t.y = sc->r[i].y;
-		t.w = sc->r[i].w;
-		t.h = sc->r[i].h;
-		t.jpeg = sc->jpeg[i];
-		t.jpeg_len = sc->jpeg_len[i];
-		if (store_tile_add(st, &t, cause) != 0)
+		if (import_tile_store(st, sc, sid, i, author, &add, cause) != 0)
 			goto fail;
-		if (t.id == 0) {
-			dup++;
-			continue;
-		}
-		tiles++;
-		lossless += sc->lossless[i];
-		if ((m = import_tile_mask(sc, i)) == NULL)
-			continue;
-		if (store_label_put(st, t.id, m, (size_t)t.w * t.h, author,
-		    "import", cause) != 0) {
-			free(m);
-			goto fail;
-		}
-		free(m);
-		if (store_tile_set_state(st, t.id, TILE_DONE, author,
-		    cause) != 0)
-			goto fail;
-		labelled++;
 	}
 	if (store_commit(st, cause) != 0)
 		goto fail;
-	is->tiles += tiles;
-	is->lossless += lossless;
-	is->duplicate += dup;
-	is->labelled += labelled;
+	is->tiles += add.tiles;
+	is->lossless += add.lossless;
+	is->duplicate += add.duplicate;
+	is->labelled += add.labelled;
 	return (0);
 
 fail:
 	store_rollback(st);
-	return (-1);
+	return (import_scene_cause(sc, cause));
 }
 
 /*
@@ -490,7 +718,7 @@ import_file(struct store *st, const char *path, const char *mask_path,
 {
 	struct import_scene	 sc;
 	int64_t			 sid;
-	int			 ts, rc = -1;
+	int			 ts, stored, i, rc = -1;
 
 	memset(&sc, 0, sizeof sc);
 	sc.path = path;
@@ -515,8 +743,20 @@ import_file(struct store *st, const char *path, const char *mask_path,
 		ts = 256;
 	if (import_scene_tiles(&sc, ts, cause) != 0)
 		goto out;
-	if (import_scene_store(st, &sc, user_name(io->user), is, cause) != 0)
+	if ((stored = import_scene_store(st, &sc, user_name(io->user), is,
+	    cause)) < 0)
 		goto out;
+	if (stored == 1) {
+		is->known++;
+		rc = 0;
+		goto out;
+	}
+	for (i = 0; i < sc.nwarning; i++) {
+		if (io->warn != NULL)
+			io->warn(io->warn_arg, sc.warning[i]);
+		else
+			log_debug(LOG_IMPORT, "%s", sc.warning[i]);
+	}
 	is->files++;
 	if (mask_path != NULL)
 		is->masks++;

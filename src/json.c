@@ -157,7 +157,7 @@ json_utf8(unsigned char *o, unsigned int cp)
 }
 
 /* Length of the valid UTF-8 sequence at p, or 0 if it is not one. */
-static size_t
+size_t
 json_utf8_valid(const unsigned char *p, const unsigned char *end)
 {
 	size_t		n, i;
@@ -584,11 +584,22 @@ json_get_int(const struct json *j, const char *key, int64_t *out)
 void
 json_write_string(FILE *f, const char *s)
 {
-	const unsigned char	*u = (const unsigned char *)s;
+	const unsigned char	*u = (const unsigned char *)s, *end;
+	size_t			 n;
 
+	end = u + strlen(s);
 	fputc('"', f);
 	for (; *u != '\0'; u++) {
-		if (*u == '"' || *u == '\\')
+		if (*u >= 0x80) {
+			/* Bytes that are not UTF-8 (a file name's) are
+			 * written as U+FFFD, so the output stays JSON. */
+			if ((n = json_utf8_valid(u, end)) == 0)
+				fputs("\\ufffd", f);
+			else {
+				fwrite(u, 1, n, f);
+				u += n - 1;
+			}
+		} else if (*u == '"' || *u == '\\')
 			fprintf(f, "\\%c", *u);
 		else if (*u == '\n')
 			fputs("\\n", f);

@@ -27,6 +27,9 @@ const struct cmd_entry *cmd_table[] = {
 	NULL
 };
 
+/* What every message of the running command starts with: "s4lab CMD". */
+const char	*cmd_prefix = S4LAB_NAME;
+
 /* Print the version. */
 static int
 cmd_version_exec(int argc, char **argv)
@@ -85,6 +88,7 @@ int
 main(int argc, char **argv)
 {
 	const struct cmd_entry	*ce;
+	char			*prefix;
 	int			 i, rc;
 
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
@@ -125,8 +129,13 @@ main(int argc, char **argv)
 		cmd_usage(ce, stdout);
 		return (EXIT_OK);
 	}
+	/* getopt's messages start with argv[0]: make it ours too. */
+	xasprintf(&prefix, "%s %s", S4LAB_NAME, ce->name);
+	cmd_prefix = prefix;
+	argv[i] = prefix;
 	optind = 1;
 	rc = ce->exec(argc - i, argv + i);
 	log_close();
+	free(prefix);
 	return (rc);
 }

@@ -117,9 +117,12 @@ mask_bad_cause(const struct mask_bad *mb, const char *name, int colour,
 		list = tmp;
 	}
 	if (colour) {
-		set_cause(cause, "%s: %d colour%s of no class: %s; give each "
-		    "a class in the classes file, or list it as a \"not "
-		    "labelled\" colour there", name, mb->n + (mb->others != 0),
+		set_cause(cause, "%s: %d colour%s of no class: %s; a "
+		    "project's classes are fixed when it is made, so repaint "
+		    "those pixels in a class colour or a \"not labelled\" "
+		    "colour, or make a new project (init --classes) whose "
+		    "classes file maps them", name,
+		    mb->n + (mb->others != 0),
 		    mb->n == 1 && mb->others == 0 ? "" : "s", list);
 	} else {
 		set_cause(cause, "%s: value%s of no class: %s; the classes "
@@ -182,6 +185,7 @@ mask_raw_read(const char *name, const uint8_t *buf, size_t len,
 	png_colorp		 pal;
 	png_bytep *volatile	 rows = NULL;
 	png_uint_32		 w, h;
+	char			 b1[32];
 	int			 i, npal;
 
 	memset(mr, 0, sizeof *mr);
@@ -199,7 +203,8 @@ mask_raw_read(const char *name, const uint8_t *buf, size_t len,
 	if ((uint64_t)w * h > max_pixels) {
 		png_destroy_read_struct(&p, &pi, NULL);
 		return (set_cause(cause, "%s: %ux%u is more than the limit "
-		    "of %.1f megapixels", name, w, h, max_pixels / 1e6));
+		    "of %s", name, w, h, pixels_text(max_pixels, b1,
+		    sizeof b1)));
 	}
 	mr->w = w;
 	mr->h = h;

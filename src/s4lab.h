@@ -50,6 +50,9 @@ struct cmd_entry {
 };
 
 void			 cmd_usage(const struct cmd_entry *, FILE *);
+/* "s4lab CMD" while a command runs ("s4lab" before): each message of a
+ * command on stderr starts with it and ": ". */
+extern const char	*cmd_prefix;
 const struct cmd_entry	*cmd_find(const char *);
 extern const struct cmd_entry *cmd_table[];
 
@@ -81,6 +84,8 @@ const char	*user_name(const char *);
 /* Seconds since the epoch with microseconds. */
 double		 now_seconds(void);
 int64_t		 now_unix(void);
+/* "4290.2 megapixels" or, under 0.1 megapixel, "100 pixels"; buf. */
+const char	*pixels_text(uint64_t, char *, size_t);
 /* Lower-case hex SHA-256 of a buffer into out[65]. */
 void		 sha256_hex(const void *, size_t, char *);
 
@@ -169,6 +174,8 @@ const struct json *json_at(const struct json *, size_t);
 const char	*json_get_string(const struct json *, const char *);
 int		 json_get_int(const struct json *, const char *, int64_t *);
 void		 json_write_string(FILE *, const char *);
+/* Length of the valid UTF-8 sequence at p (before end), 0 if none. */
+size_t		 json_utf8_valid(const unsigned char *, const unsigned char *);
 
 /* ------------------------------------------------------------------ */
 /* classes.c: class schemes. */
@@ -210,6 +217,7 @@ int		 classes_by_rgb(const struct classes *, const uint8_t *);
 
 #define STORE_CREATE	0x1	/* create the file if missing */
 #define STORE_MUSTNEW	0x2	/* refuse an existing file */
+#define STORE_READONLY	0x4	/* only read: never write the file */
 
 /* Queue orders for store_tile_ids. */
 #define ORDER_ID		0
@@ -244,6 +252,8 @@ struct sqlite3	*store_db(struct store *);
 const char	*store_path(struct store *);
 /* BEGIN IMMEDIATE, waiting out other writers. */
 int		 store_begin(struct store *, char **);
+/* 1 if the last transaction gave up because the project stayed busy. */
+int		 store_busy(struct store *);
 int		 store_commit(struct store *, char **);
 void		 store_rollback(struct store *);
 
@@ -263,6 +273,8 @@ int64_t		 store_source_add(struct store *, const char *, int, int,
 
 /* Tiles: t->id is set by store_tile_add; 0 if identical bytes exist. */
 int		 store_tile_add(struct store *, struct tile *, char **);
+/* The id of the tile with exactly these bytes; 0 if there is none. */
+int64_t		 store_tile_find(struct store *, const void *, size_t);
 int		 store_tile_get(struct store *, int64_t, struct tile *, char **);
 void		 tile_free(struct tile *);
 /* Tile ids in queue order (new first, then skipped, then done). */
@@ -559,6 +571,10 @@ int		 mask_rle_from_string(const char *, uint32_t **, size_t *,
 struct import_opts {
 	uint64_t	 max_pixels;	/* refuse larger pictures */
 	const char	*user;		/* author of labels; NULL: login */
+	/* Called with (arg, message) for what was imported with a caveat
+	 * (a mask's label kept out); NULL: only logged. */
+	void		(*warn)(void *, const char *);
+	void		*warn_arg;
 };
 
 struct import_stats {
@@ -578,10 +594,18 @@ struct import_item {
 	size_t		 rootlen;	/* of the directory it was found in */
 };
 
+struct import_seen;
+
 struct import_list {
 	struct import_item *item;
 	size_t		 n;
 	size_t		 size;
+	/* Directories and files already walked (device and inode). */
+	struct import_seen *seen;
+	/* Symbolic link loops met and not followed: one line each, for
+	 * the caller to print; import_list_free frees them. */
+	char		**warning;
+	size_t		 nwarning;
 };
 
 int		 import_grid(int, int, int, struct image_rect **);

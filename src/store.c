@@ -40,7 +40,8 @@
 #include "s4lab.h"
 #include "store-int.h"
 
-/* How long a writer waits for another one before it gives up. */
+/* How long a writer waits for another one before it gives up, unless
+ * $S4LAB_BUSY_TIMEOUT says (seconds, 0 to 3600). */
 #define STORE_BUSY_MS		10000
 
 /* Tiles whose hash starts with a byte below this are validation tiles. */
@@ -153,6 +154,7 @@ enum store_stmt {
 	S_SOURCE_ADD,
 	S_TILE_ADD,
 	S_TILE_GET,
+	S_TILE_BY_HASH,
 	S_TILE_SIZE,
 	S_TILE_STATE,
 	S_TILE_COUNT,
@@ -188,6 +190,7 @@ static const char *store_sql[S_COUNT] = {
 	    "(source_id, x, y, w, h, jpeg, sha256, split) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
 	    "ON CONFLICT (sha256) DO NOTHING",
+	[S_TILE_BY_HASH] = "SELECT id FROM tiles WHERE sha256 = ?1",
 	[S_TILE_GET] = "SELECT t.source_id, s.path, t.x, t.y, t.w, t.h, "
 	    "t.split, t.state, t.jpeg, l.revision, l.author, l.mtime, "
 	    "p.score, p.entropy FROM tiles t "
@@ -230,6 +233,7 @@ static const char *store_sql[S_COUNT] = {
 struct store {
 	sqlite3		*db;
 	char		*path;
+	int		 busy;		/* the last begin timed out */
 	sqlite3_stmt	*stmt[S_COUNT];
 };
 
@@ -244,16 +248,33 @@ store_schema_version(void)
 	return (STORE_NMIGRATIONS);
 }
 
+/* The busy timeout in milliseconds. */
+static int
+store_busy_ms(void)
+{
+	const char	*s = getenv("S4LAB_BUSY_TIMEOUT");
+	char		*end;
+	long		 n;
+
+	if (s == NULL || *s == '\0')
+		return (STORE_BUSY_MS);
+	n = strtol(s, &end, 10);
+	if (*end != '\0' || n < 0 || n > 3600)
+		return (STORE_BUSY_MS);
+	return ((int)n * 1000);
+}
+
 /* Set cause to "PATH: what: SQLite's message"; returns -1. */
 static int
 store_error(struct store *st, char **cause, const char *what)
 {
 	int	code = sqlite3_extended_errcode(st->db);
 
-	if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
-		return (set_cause(cause, "%s: %s: the project is busy "
-		    "(another s4lab held it for over %d s)", st->path, what,
-		    STORE_BUSY_MS / 1000));
+	if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED) {
+		st->busy = 1;
+		return (set_cause(cause, "%s: %s: the project is busy (another "
+		    "process held it for over %d s)", st->path, what,
+		    store_busy_ms() / 1000));
 	}
 	return (set_cause(cause, "%s: %s: %s", st->path, what,
 	    sqlite3_errmsg(st->db)));
@@ -320,19 +341,21 @@ store_exec(struct store *st, const char *sql, const char *what,
 	return (0);
 }
 
-/* An integer pragma's value, or -1. */
-static int64_t
-store_pragma_int(sqlite3 *db, const char *sql)
+/* An integer pragma's value into *v; 0, or -1 if it cannot be read. */
+static int
+store_pragma_int(sqlite3 *db, const char *sql, int64_t *v)
 {
 	sqlite3_stmt	*stmt;
-	int64_t		 v = -1;
+	int		 rc = -1;
 
 	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK)
 		return (-1);
-	if (sqlite3_step(stmt) == SQLITE_ROW)
-		v = sqlite3_column_int64(stmt, 0);
+	if (sqlite3_step(stmt) == SQLITE_ROW) {
+		*v = sqlite3_column_int64(stmt, 0);
+		rc = 0;
+	}
 	sqlite3_finalize(stmt);
-	return (v);
+	return (rc);
 }
 
 /*
@@ -368,11 +391,12 @@ store_check_uri(const char *path)
 }
 
 /*
- * Look at an existing file without changing it: it must be empty, a
- * fresh SQLite file, or an s4lab project no newer than this s4lab.
+ * Look at an existing file without changing it: it must be an s4lab
+ * project no newer than this s4lab, or, with STORE_CREATE, an empty file
+ * or an SQLite file without tables.
  */
 static int
-store_check(const char *path, char **cause)
+store_check(const char *path, int flags, char **cause)
 {
 	static const char	 magic[16] = "SQLite format 3";
 	unsigned char		 hdr[100];
@@ -391,8 +415,13 @@ store_check(const char *path, char **cause)
 	}
 	n = read(fd, hdr, sizeof hdr);
 	close(fd);
-	if (n == 0)
-		return (0);	/* an empty file becomes a project */
+	if (n == 0) {
+		/* Only a command that creates projects fills an empty file. */
+		if (flags & STORE_CREATE)
+			return (0);
+		return (set_cause(cause, "%s: not an s4lab project (empty "
+		    "file)", path));
+	}
 	if (n < (ssize_t)sizeof hdr || memcmp(hdr, magic, sizeof magic) != 0)
 		return (set_cause(cause, "%s: not an s4lab project (not an "
 		    "SQLite database)", path));
@@ -407,11 +436,11 @@ store_check(const char *path, char **cause)
 		goto out;
 	}
 	rc = -1;
-	sqlite3_busy_timeout(db, STORE_BUSY_MS);
-	version = store_pragma_int(db, "PRAGMA user_version");
-	appid = store_pragma_int(db, "PRAGMA application_id");
-	tables = store_pragma_int(db, "SELECT count(*) FROM sqlite_master");
-	if (version < 0 || appid < 0 || tables < 0) {
+	sqlite3_busy_timeout(db, store_busy_ms());
+	if (store_pragma_int(db, "PRAGMA user_version", &version) != 0 ||
+	    store_pragma_int(db, "PRAGMA application_id", &appid) != 0 ||
+	    store_pragma_int(db, "SELECT count(*) FROM sqlite_master",
+	    &tables) != 0) {
 		set_cause(cause, "%s: cannot read: %s", path,
 		    sqlite3_errmsg(db));
 		goto out;
@@ -420,6 +449,17 @@ store_check(const char *path, char **cause)
 	    (appid != 0 || version != 0 || tables != 0)) {
 		set_cause(cause, "%s: not an s4lab project (an SQLite database "
 		    "of another program)", path);
+		goto out;
+	}
+	if (appid != STORE_APPLICATION_ID && (~flags & STORE_CREATE)) {
+		set_cause(cause, "%s: not an s4lab project (an empty SQLite "
+		    "database)", path);
+		goto out;
+	}
+	if (appid == STORE_APPLICATION_ID && version < 1) {
+		set_cause(cause, "%s: not an s4lab project: unknown project "
+		    "version %jd; the file was not changed", path,
+		    (intmax_t)version);
 		goto out;
 	}
 	if (version > STORE_NMIGRATIONS) {
@@ -446,15 +486,27 @@ store_migrate(struct store *st, char **cause)
 	char	*sql;
 	int64_t	 version;
 
+	/* Up to date: no need to wait for the write lock. */
+	if (store_pragma_int(st->db, "PRAGMA user_version", &version) == 0 &&
+	    version == STORE_NMIGRATIONS)
+		return (0);
 	for (;;) {
 		if (store_begin(st, cause) != 0)
 			return (-1);
-		version = store_pragma_int(st->db, "PRAGMA user_version");
-		if (version < 0 || version > STORE_NMIGRATIONS) {
+		if (store_pragma_int(st->db, "PRAGMA user_version",
+		    &version) != 0) {
+			store_error(st, cause, "reading the schema version");
 			store_rollback(st);
-			if (version < 0)
-				return (store_error(st, cause, "reading the "
-				    "schema version"));
+			return (-1);
+		}
+		if (version < 0) {
+			store_rollback(st);
+			return (set_cause(cause, "%s: not an s4lab project: "
+			    "unknown project version %jd", st->path,
+			    (intmax_t)version));
+		}
+		if (version > STORE_NMIGRATIONS) {
+			store_rollback(st);
 			return (set_cause(cause, "%s: made by a newer s4lab "
 			    "(project version %jd; this s4lab knows up to "
 			    "%d)", st->path, (intmax_t)version,
@@ -484,12 +536,15 @@ store_migrate(struct store *st, char **cause)
 static int
 store_setup(struct store *st, char **cause)
 {
-	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
+	int64_t	wal;
+
+	sqlite3_busy_timeout(st->db, store_busy_ms());
 	if (store_exec(st, "PRAGMA foreign_keys = ON", "setting foreign keys",
 	    cause) != 0)
 		return (-1);
-	if (store_pragma_int(st->db, "SELECT 1 FROM pragma_journal_mode "
-	    "WHERE journal_mode = 'wal'") != 1 &&
+	if ((store_pragma_int(st->db, "SELECT count(*) FROM "
+	    "pragma_journal_mode WHERE journal_mode = 'wal'", &wal) != 0 ||
+	    wal != 1) &&
 	    store_exec(st, "PRAGMA journal_mode = WAL", "setting WAL mode",
 	    cause) != 0)
 		return (-1);
@@ -520,9 +575,105 @@ store_unlink_new(const char *path)
 	free(p);
 }
 
+/* Whether the directory of path is writable (SQLite keeps -wal there). */
+static int
+store_dir_writable(const char *path)
+{
+	char	*dir, *slash;
+	int	 ok;
+
+	dir = xstrdup(path);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		ok = access(".", W_OK) == 0;
+	else {
+		slash[slash == dir ? 1 : 0] = '\0';
+		ok = access(dir, W_OK) == 0;
+	}
+	free(dir);
+	return (ok);
+}
+
+/*
+ * Open an existing project to read only.  A WAL project needs its -shm
+ * file; when that cannot be made (the directory is not writable) and
+ * there is no -wal file, the main file is complete and is opened
+ * immutable instead.
+ */
+static int
+store_open_readonly(struct store *st, char **cause)
+{
+	int64_t	 version;
+	char	*uri;
+	int	 i, rc;
+
+	for (i = 0; i < 2; i++) {
+		if (i == 0) {
+			rc = sqlite3_open_v2(st->path, &st->db,
+			    SQLITE_OPEN_READONLY, NULL);
+		} else {
+			uri = store_check_uri(st->path);
+			rc = sqlite3_open_v2(uri, &st->db,
+			    SQLITE_OPEN_READONLY|SQLITE_OPEN_URI, NULL);
+			free(uri);
+		}
+		if (rc == SQLITE_OK) {
+			sqlite3_extended_result_codes(st->db, 1);
+			sqlite3_busy_timeout(st->db, store_busy_ms());
+			if (store_pragma_int(st->db, "PRAGMA user_version",
+			    &version) == 0)
+				break;
+		}
+		if (i == 1 || store_dir_writable(st->path)) {
+			if (!store_dir_writable(st->path)) {
+				return (set_cause(cause, "%s: cannot read: "
+				    "its directory is not writable, and SQLite "
+				    "needs to make %s-shm there", st->path,
+				    st->path));
+			}
+			return (set_cause(cause, "%s: cannot read: %s",
+			    st->path, sqlite3_errmsg(st->db)));
+		}
+		sqlite3_close(st->db);
+		st->db = NULL;
+	}
+	if (version < STORE_NMIGRATIONS) {
+		return (set_cause(cause, "%s: made by an older s4lab (project "
+		    "version %jd); a command that writes (import) brings it "
+		    "up to date", st->path, (intmax_t)version));
+	}
+	return (store_exec(st, "PRAGMA cache_size = -65536",
+	    "setting the cache size", cause));
+}
+
+/* Open an existing project to read and write, or say why it cannot. */
+static int
+store_open_readwrite(struct store *st, char **cause)
+{
+	if (sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK)
+		return (set_cause(cause, "%s: %s", st->path,
+		    sqlite3_errmsg(st->db)));
+	sqlite3_extended_result_codes(st->db, 1);
+	if (sqlite3_db_readonly(st->db, "main") == 1)
+		return (set_cause(cause, "%s: cannot write the project: the "
+		    "file is read-only", st->path));
+	if (store_setup(st, cause) != 0) {
+		if (!store_dir_writable(st->path)) {
+			if (cause != NULL)
+				free(*cause);
+			return (set_cause(cause, "%s: cannot write the "
+			    "project: its directory is not writable (SQLite "
+			    "keeps %s-wal there)", st->path, st->path));
+		}
+		return (-1);
+	}
+	return (store_migrate(st, cause));
+}
+
 /*
  * Open a project.  STORE_CREATE creates a missing file, STORE_MUSTNEW
- * refuses one that exists.  Returns NULL with a cause naming the file.
+ * refuses one that exists, STORE_READONLY opens an existing project
+ * without ever writing to it.  Returns NULL with a cause naming the file.
  */
 struct store *
 store_open(const char *path, int flags, char **cause)
@@ -533,6 +684,8 @@ store_open(const char *path, int flags, char **cause)
 
 	if (flags & STORE_MUSTNEW)
 		flags |= STORE_CREATE;
+	if ((flags & STORE_READONLY) && (flags & STORE_CREATE))
+		fatalx("%s: STORE_READONLY with STORE_CREATE", __func__);
 	if (stat(path, &sb) == 0) {
 		if (flags & STORE_MUSTNEW) {
 			set_cause(cause, "%s: already exists", path);
@@ -556,20 +709,18 @@ store_open(const char *path, int flags, char **cause)
 			created = 1;
 		}
 	}
-	if (!created && store_check(path, cause) != 0)
+	if (!created && store_check(path, flags, cause) != 0)
 		return (NULL);
 
 	st = xcalloc(1, sizeof *st);
 	st->path = xstrdup(path);
-	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE, NULL) !=
-	    SQLITE_OK) {
-		set_cause(cause, "%s: %s", path, sqlite3_errmsg(st->db));
+	if (flags & STORE_READONLY) {
+		if (store_open_readonly(st, cause) != 0)
+			goto fail;
+	} else if (store_open_readwrite(st, cause) != 0)
 		goto fail;
-	}
-	sqlite3_extended_result_codes(st->db, 1);
-	if (store_setup(st, cause) != 0 || store_migrate(st, cause) != 0)
-		goto fail;
-	log_debug(LOG_STORE, "%s: open", path);
+	log_debug(LOG_STORE, "%s: open%s", path,
+	    (flags & STORE_READONLY) ? " read-only" : "");
 	return (st);
 
 fail:
@@ -615,9 +766,18 @@ store_begin(struct store *st, char **cause)
 {
 	sqlite3_stmt	*stmt;
 
+	st->busy = 0;
 	if ((stmt = store_stmt(st, S_BEGIN, cause)) == NULL)
 		return (-1);
 	return (store_step_done(st, stmt, "begin", cause));
+}
+
+/* Whether the last write transaction failed because the project stayed
+ * busy past the busy timeout (another process held the write lock). */
+int
+store_busy(struct store *st)
+{
+	return (st->busy);
 }
 
 /* Commit; on failure the transaction is rolled back. */
@@ -961,6 +1121,24 @@ store_tile_add(struct store *st, struct tile *t, char **cause)
 	rc = 0;
 out:
 	return (store_end(st, own, rc, cause));
+}
+
+/* The id of the tile with exactly these bytes, 0 if none (or on error). */
+int64_t
+store_tile_find(struct store *st, const void *jpeg, size_t len)
+{
+	sqlite3_stmt	*stmt;
+	char		 hash[65];
+	int64_t		 id = 0;
+
+	if ((stmt = store_stmt(st, S_TILE_BY_HASH, NULL)) == NULL)
+		return (0);
+	sha256_hex(jpeg, len, hash);
+	sqlite3_bind_text(stmt, 1, hash, -1, SQLITE_STATIC);
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		id = sqlite3_column_int64(stmt, 0);
+	store_done(stmt);
+	return (id);
 }
 
 /* Copy a text column, or NULL. */

@@ -259,3 +259,19 @@ now_unix(void)
 {
 	return ((int64_t)time(NULL));
 }
+
+/*
+ * A pixel count for messages into buf: "4290.2 megapixels" from 0.1
+ * megapixel up, "100 pixels" below, so that a small limit does not read
+ * as 0.0.  Returns buf.
+ */
+const char *
+pixels_text(uint64_t n, char *buf, size_t len)
+{
+	if (n >= 100000)
+		snprintf(buf, len, "%.1f megapixels", n / 1e6);
+	else
+		snprintf(buf, len, "%ju pixel%s", (uintmax_t)n,
+		    n == 1 ? "" : "s");
+	return (buf);
+}

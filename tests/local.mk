@@ -156,6 +156,7 @@ tests_tools_showframe_LDADD = $(LDADD_ALL)
 TESTS += \
 	tests/e2e/cli.sh \
 	tests/e2e/import-cases.sh \
+	tests/e2e/readonly.sh \
 	$(NULL)
 
 TESTS += \

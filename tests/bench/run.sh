@@ -2,7 +2,8 @@
 # make bench: every benchmark, each beside its peer where it has one.
 # Benchmarks print figures; none fails on time.  Programs that need no
 # arguments (tests/bench/bench_*) run as they are; the steps below give
-# the others their inputs, and scripts here (*.sh) run last.
+# the others their inputs, and scripts here (*.sh) run last, all but
+# learning.sh (see the README).
 : "${top_srcdir:=.}" "${top_builddir:=.}"
 export top_builddir top_srcdir
 data="$top_srcdir/tests/data"
@@ -12,9 +13,13 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 
 for b in "$bench"/bench_*; do
 	[ -x "$b" ] && [ -f "$b" ] || continue
-	case "$b" in *.c|*.o|*/bench_frame) continue ;; esac
+	case "$b" in
+	*.c|*.o) continue ;;
+	# Driven below, or by a script, with their inputs and peers.
+	*/bench_frame|*/bench_net|*/bench_layers) continue ;;
+	esac
 	echo "== $(basename "$b")"
-	nice "$b" || echo "$(basename "$b"): exit $?"
+	nice "$b" || echo "$b: exit $?"
 	echo
 done
 
@@ -35,8 +40,9 @@ echo
 
 for s in "$top_srcdir"/tests/bench/*.sh; do
 	[ -f "$s" ] || continue
-	[ "$(basename "$s")" = run.sh ] && continue
+	# learning.sh trains for half an hour; the README says how to run it.
+	case "$(basename "$s")" in run.sh|learning.sh) continue ;; esac
 	echo "== $(basename "$s")"
-	nice ${SHELL:-/bin/sh} "$s" || echo "$(basename "$s"): exit $?"
+	nice ${SHELL:-/bin/sh} "$s" || echo "$s: exit $?"
 	echo
 done

@@ -34,6 +34,44 @@ for c in $cmds; do
 		    bad "man page lacks $c option $o"
 	done
 done
+# Every message of a command starts "s4lab COMMAND: ", getopt's too; a
+# bad option or a missing project gives one.
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/cli.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+for c in $cmds; do
+	[ "$c" = version ] && continue
+	"$S4LAB" "$c" --no-such-option "$tmp/none.s4lab" >/dev/null \
+	    2>"$tmp/err"
+	[ $? -eq 2 ] || bad "$c --no-such-option: exit 2"
+	head -n 1 "$tmp/err" |
+	    grep -q "^s4lab $c: \(unrecognized\|invalid\) option" ||
+	    bad "$c: getopt's message: $(head -n 1 "$tmp/err")"
+done
+for c in stats export queue models jobs import train predict trainer; do
+	x=
+	case $c in export|import) x=$tmp/x ;; esac
+	"$S4LAB" "$c" "$tmp/none.s4lab" $x >/dev/null 2>"$tmp/err"
+	grep -v '^usage:' "$tmp/err" | head -n 1 |
+	    grep -q "^s4lab $c: .*none.s4lab" ||
+	    bad "$c: message prefix: $(cat "$tmp/err")"
+done
+
+# Arguments that look almost right are refused.
+"$S4LAB" init --tile-size ' 64' "$tmp/p.s4lab" 2>/dev/null
+[ $? -eq 2 ] || bad "init --tile-size ' 64': exit 2"
+"$S4LAB" import --user '' "$tmp/p.s4lab" "$tmp" 2>/dev/null
+[ $? -eq 2 ] || bad "import --user '': exit 2"
+"$S4LAB" import --max-pixels ' 5' "$tmp/p.s4lab" "$tmp" 2>/dev/null
+[ $? -eq 2 ] || bad "import --max-pixels ' 5': exit 2"
+printf 'only #ff0000\n' >"$tmp/one.txt"
+"$S4LAB" init --classes "$tmp/one.txt" "$tmp/p.s4lab" | grep -q ': 1 class (' ||
+    bad "init: one class"
+"$S4LAB" import --max-pixels 100 "$tmp/p.s4lab" \
+    "${top_srcdir:-.}/samples/images/tile1_image_part_001.jpg" \
+    >/dev/null 2>"$tmp/err"
+grep -q 'more than the limit of 100 pixels' "$tmp/err" ||
+    bad "--max-pixels 100: $(cat "$tmp/err")"
+
 if command -v mandoc >/dev/null 2>&1; then
 	mandoc -Tlint -W warning "$man" || bad "mandoc -Tlint $man"
 fi

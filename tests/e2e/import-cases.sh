@@ -101,6 +101,7 @@ imp --user tester --masks "$cases" "$q" "$data/import/images"
 [ "$rc" -eq 1 ] || bad "masks with bad ones: exit $rc, want 1"
 says C16-mask-rgb-unknown-colours.png '4 colours of no class'
 says C16-mask-rgb-unknown-colours.png '#8429F6 (768 px, first at x='
+says C16-mask-rgb-unknown-colours.png 'make a new project (init --classes)'
 says C21-mask-bad-index.png '9 (16 px, first at x='
 says C21-mask-bad-index.png '254 (4 px, first at x='
 [ "$(grep -c . "$tmp/err")" -eq 2 ] || bad "mask errors: $(cat "$tmp/err")"
@@ -125,6 +126,59 @@ if [ -d "${top_srcdir:-.}/samples/images" ]; then
 	[ "$rc" -eq 0 ] || bad "samples: exit $rc: $(cat "$tmp/err")"
 	grep -q 'imported 12 files: 156 tiles (156 cut losslessly), 156 lab' \
 	    "$tmp/out" || bad "samples: $(cat "$tmp/out")"
+fi
+
+# Two imports of the same scenes at once: each scene is imported by one of
+# them and counted by the other as already in the project.
+if [ -d "${top_srcdir:-.}/samples/images" ]; then
+	r=$tmp/twice.s4lab
+	"$S4LAB" init "$r" >/dev/null
+	for k in 1 2; do
+		"$S4LAB" import "$r" "${top_srcdir:-.}/samples/images" \
+		    >"$tmp/twice$k" 2>&1 &
+	done
+	wait
+	cat "$tmp/twice1" "$tmp/twice2" >>"$tmp/log"
+	sed -n 's/^imported \([0-9]*\) file.*/\1/p' "$tmp/twice1" \
+	    "$tmp/twice2" >"$tmp/n"
+	sed -n 's/.*; \([0-9]*\) files* already.*/\1/p' "$tmp/twice1" \
+	    "$tmp/twice2" >>"$tmp/n"
+	[ "$(awk '{ s += $1 } END { print s }' "$tmp/n")" = 24 ] ||
+	    bad "two imports: $(cat "$tmp/twice1" "$tmp/twice2")"
+	[ "$(sed -n 1,2p "$tmp/n" | awk '{ s += $1 } END { print s }')" = 12 ] ||
+	    bad "two imports both imported: $(cat "$tmp/twice1" "$tmp/twice2")"
+	[ "$(tiles "$r")" = 156 ] || bad "two imports: tiles"
+fi
+
+# A project that stays busy: the files that found it busy, and the ones
+# not tried after three of them, are named; the summary is printed.
+if [ -d "${top_srcdir:-.}/samples/images" ] &&
+    python3 -c 'import sqlite3' 2>/dev/null; then
+	r=$tmp/busy.s4lab
+	"$S4LAB" init "$r" >/dev/null
+	python3 -c '
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+open(sys.argv[2], "w").close()
+time.sleep(20)
+db.execute("COMMIT")' "$r" "$tmp/locked" &
+	locker=$!
+	n=0
+	while [ ! -e "$tmp/locked" ] && [ $n -lt 100 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	S4LAB_BUSY_TIMEOUT=1 imp "$r" "${top_srcdir:-.}/samples/images"
+	kill "$locker" 2>/dev/null
+	wait "$locker" 2>/dev/null
+	[ "$rc" -eq 1 ] || bad "busy project: exit $rc"
+	grep -q 'imported 0 files.*; 12 failed' "$tmp/out" ||
+	    bad "busy project: summary: $(cat "$tmp/out")"
+	[ "$(grep -c 'image_part_0[0-9]*\.jpg: not imported: .*busy' \
+	    "$tmp/err")" = 12 ] || bad "busy project: $(cat "$tmp/err")"
+	grep -q 'another s4lab' "$tmp/err" && bad "busy: blames s4lab"
+	[ "$(tiles "$r")" = 0 ] || bad "busy project: tiles"
 fi
 
 # The command line.

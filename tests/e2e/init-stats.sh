@@ -97,6 +97,19 @@ check 0 "$S4LAB" stats "$dir/t.s4lab"
 grep -q "water  *30  *12.10%" "$dir/out" ||
     { echo "FAIL: stats table:" >&2; cat "$dir/out" >&2; fail=1; }
 
+# A class name that is not UTF-8 is refused on init; one already stored
+# still gives valid JSON.
+check 1 "$S4LAB" init --classes "$data/bad/latin1.txt" "$dir/l.s4lab"
+said "latin1.txt: line 2: class name is not UTF-8"
+python3 -c "import sqlite3,sys; d=sqlite3.connect(sys.argv[1]); \
+d.execute(\"UPDATE classes SET name = CAST(x'62e274' AS TEXT) \
+WHERE idx = 0\"); d.commit()" "$dir/t.s4lab"
+check 0 "$S4LAB" stats --json "$dir/t.s4lab"
+python3 -c "import json,sys; \
+n = json.load(open(sys.argv[1], 'rb'))['classes'][0]['name']; \
+assert n == 'b\ufffdt', n" "$dir/out" ||
+    { echo "FAIL: stats --json of a bad name" >&2; fail=1; }
+
 # A label that does not unpack is an error naming the tile.
 python3 -c "import sqlite3,sys; d=sqlite3.connect(sys.argv[1]); \
 d.execute(\"UPDATE labels SET mask = x'789c00' WHERE tile_id = 3\"); \
@@ -113,6 +126,17 @@ check 1 "$S4LAB" stats "$dir/x.s4lab"
 said "newer s4lab"
 cmp -s "$dir/x.s4lab" "$dir/x.copy" ||
     { echo "FAIL: newer project changed" >&2; fail=1; }
+
+# An empty file is no project: only init makes one, and nothing is
+# written into it or beside it.
+: >"$dir/empty.s4lab"
+check 1 "$S4LAB" stats "$dir/empty.s4lab"
+said "empty.s4lab: not an s4lab project (empty file)"
+check 1 "$S4LAB" import "$dir/empty.s4lab" "$top_srcdir/samples/images"
+said "empty.s4lab: not an s4lab project (empty file)"
+[ -s "$dir/empty.s4lab" ] && { echo "FAIL: empty file written" >&2; fail=1; }
+ls "$dir"/empty.s4lab-* >/dev/null 2>&1 &&
+    { echo "FAIL: files left beside the empty file" >&2; fail=1; }
 
 # Not a project.
 echo "hello" >"$dir/hello.txt"

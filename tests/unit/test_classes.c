@@ -170,6 +170,7 @@ bad_files_are_refused_with_a_reason(void **state)
 		{ "empty.txt", "no classes" },
 		{ "trailing.txt", "line 1: unexpected \"extra\"" },
 		{ "control.txt", "line 2: control character" },
+		{ "latin1.txt", "line 2: class name is not UTF-8" },
 		{ "index-gap.json", "\"index\" is not an integer from 0" },
 		{ "index-some.json", "some classes have an \"index\"" },
 		{ "no-classes.json", "no \"classes\" array" },

@@ -279,6 +279,68 @@ directories_are_walked_sorted_skipping_masks(void **state)
 	free(masks);
 }
 
+/*
+ * Symbolic links back up make loops: each directory and file is taken
+ * once, each loop is one warning, and the walk ends (an alarm fails the
+ * test if it does not).
+ */
+static void
+symbolic_link_loops_are_walked_once(void **state)
+{
+	struct import_list	 l;
+	char			*p, *q, *cause = NULL;
+
+	alarm(20);
+	p = tmp_path("lp");
+	assert_int_equal(mkdir(p, 0755), 0);
+	free(p);
+	p = tmp_path("lp/a.jpg");
+	copy_file(CASES "C08-1x1.jpg", p);
+	free(p);
+	p = tmp_path("lp/self");
+	assert_int_equal(symlink(".", p), 0);
+	free(p);
+
+	/* Two loops inside each other, and a second name for a directory. */
+	p = tmp_path("lp/loop");
+	assert_int_equal(mkdir(p, 0755), 0);
+	free(p);
+	p = tmp_path("lp/loop/up");
+	assert_int_equal(symlink("..", p), 0);
+	free(p);
+	p = tmp_path("lp/loop/b.jpg");
+	copy_file(CASES "C08-1x1.jpg", p);
+	free(p);
+	p = tmp_path("lp/loop2");
+	assert_int_equal(symlink("loop", p), 0);
+	free(p);
+	p = tmp_path("lp/same.jpg");
+	assert_int_equal(symlink("a.jpg", p), 0);
+	free(p);
+
+	memset(&l, 0, sizeof l);
+	p = tmp_path("lp");
+	assert_int_equal(import_collect(p, NULL, &l, &cause), 0);
+	assert_int_equal(l.n, 2);
+	assert_non_null(strstr(l.item[0].path, "/lp/a.jpg"));
+	assert_non_null(strstr(l.item[1].path, "/lp/loop/b.jpg"));
+	assert_int_equal(l.nwarning, 2);
+	q = tmp_path("lp/loop/up");
+	assert_non_null(strstr(l.warning[0], q));
+	assert_non_null(strstr(l.warning[0], "loop"));
+	free(q);
+	q = tmp_path("lp/self");
+	assert_non_null(strstr(l.warning[1], q));
+	free(q);
+
+	/* The same directory again adds nothing. */
+	assert_int_equal(import_collect(p, NULL, &l, &cause), 0);
+	assert_int_equal(l.n, 2);
+	free(p);
+	import_list_free(&l);
+	alarm(0);
+}
+
 /* ------------------------------------------------------------------ */
 
 static int
@@ -464,6 +526,151 @@ identical_files_and_tiles_are_skipped(void **state)
 	free(rgb);
 	free(png);
 	free(copy);
+	store_close(st);
+}
+
+/* Warnings of import_file, counted, the last one kept. */
+struct warned {
+	int	 n;
+	char	 last[512];
+};
+
+static void
+count_warning(void *arg, const char *msg)
+{
+	struct warned	*w = arg;
+
+	w->n++;
+	snprintf(w->last, sizeof w->last, "%s", msg);
+}
+
+/*
+ * A 128x128 PNG scene of four distinct 64x64 quadrants, quadrant q (0 to
+ * 3, or -1 for none) painted in grey level v, and a mask all of class c
+ * (or none when c < 0).  Returns the scene's path; *mask its mask's.
+ */
+static char *
+quad_scene(const char *name, int q, int v, int c,
+    const struct classes *cl, char **mask)
+{
+	uint8_t	*rgb, *m;
+	char	*path, *base;
+	int	 x, y, in;
+
+	rgb = xmalloc(128 * 128 * 3);
+	for (y = 0; y < 128; y++) {
+		for (x = 0; x < 128; x++) {
+			in = q >= 0 && (x / 64) + 2 * (y / 64) == q;
+			rgb[(y * 128 + x) * 3] = in ? v : x * 2;
+			rgb[(y * 128 + x) * 3 + 1] = in ? v : y * 2;
+			rgb[(y * 128 + x) * 3 + 2] = in ? v : (x * y) % 251;
+		}
+	}
+	xasprintf(&base, "%s.png", name);
+	path = tmp_path(base);
+	free(base);
+	write_png(path, rgb, 128, 128);
+	free(rgb);
+	*mask = NULL;
+	if (c >= 0) {
+		m = xmalloc(128 * 128);
+		memset(m, c, 128 * 128);
+		xasprintf(&base, "%s-mask.png", name);
+		*mask = tmp_path(base);
+		free(base);
+		assert_int_equal(mask_write_png(*mask, m, 128, 128, cl, NULL),
+		    0);
+		free(m);
+	}
+	return (path);
+}
+
+/* The first pixel of tile id's label, or -1 if it has none. */
+static int
+label_of(struct store *st, int64_t id)
+{
+	uint8_t	m[64 * 64];
+	int	rc;
+
+	rc = store_label_get(st, id, m, sizeof m, NULL);
+	assert_true(rc >= 0);
+	return (rc == 1 ? -1 : m[0]);
+}
+
+/*
+ * A scene identical to a stored one but for a quadrant: its known tiles
+ * take its mask's label when they have none, keep theirs with a warning
+ * naming the scene, the offset and the tile when it differs, and say
+ * nothing when it is the same.
+ */
+static void
+identical_tiles_get_or_keep_labels(void **state)
+{
+	struct import_opts	 io;
+	struct import_stats	 is;
+	struct classes		 cl;
+	struct warned		 w;
+	struct store		*st;
+	char			*a, *b, *e, *ma, *mb, *me, *cause = NULL;
+	int64_t			 id;
+
+	st = project(64, &cl);
+	memset(&io, 0, sizeof io);
+	io.max_pixels = IMAGE_MAX_PIXELS;
+	io.user = "tester";
+	io.warn = count_warning;
+	io.warn_arg = &w;
+	memset(&w, 0, sizeof w);
+
+	/* a: all class 1.  b: a with quadrant 0 black, all class 2. */
+	a = quad_scene("a", -1, 0, 1, &cl, &ma);
+	b = quad_scene("b", 0, 0, 2, &cl, &mb);
+	memset(&is, 0, sizeof is);
+	if (import_file(st, a, ma, &cl, &io, &is, &cause) != 0)
+		fail_msg("%s", cause);
+	assert_int_equal(is.labelled, 4);
+	if (import_file(st, b, mb, &cl, &io, &is, &cause) != 0)
+		fail_msg("%s", cause);
+	assert_int_equal(is.files, 2);
+	assert_int_equal(is.tiles, 5);
+	assert_int_equal(is.duplicate, 3);
+	assert_int_equal(is.labelled, 5);
+	assert_int_equal(w.n, 3);
+	assert_non_null(strstr(w.last, b));
+	assert_non_null(strstr(w.last, "tile at 64,64"));
+	assert_non_null(strstr(w.last, "identical to tile 4"));
+	assert_int_equal(label_of(st, 4), 1);
+	assert_int_equal(label_of(st, 5), 2);
+
+	/* e: a with quadrant 3 white, all class 1: the same labels. */
+	e = quad_scene("e", 3, 255, 1, &cl, &me);
+	if (import_file(st, e, me, &cl, &io, &is, &cause) != 0)
+		fail_msg("%s", cause);
+	assert_int_equal(w.n, 3);
+	assert_int_equal(is.duplicate, 6);
+	free(a);
+	free(b);
+	free(e);
+	free(ma);
+	free(mb);
+	free(me);
+
+	/* Without labels first, then with a mask: the label is stored. */
+	a = quad_scene("c", 1, 30, -1, &cl, &ma);
+	b = quad_scene("d", 2, 30, 3, &cl, &mb);
+	if (import_file(st, a, NULL, &cl, &io, &is, &cause) != 0)
+		fail_msg("%s", cause);
+	id = count_tiles(st);
+	assert_int_equal(label_of(st, id), -1);
+	if (import_file(st, b, mb, &cl, &io, &is, &cause) != 0)
+		fail_msg("%s", cause);
+	/* d's other quadrants are a's, labelled 1: three more warnings. */
+	assert_int_equal(w.n, 6);
+	assert_int_equal(label_of(st, id), 3);
+	assert_int_equal(store_tile_count(st, TILE_DONE), count_tiles(st));
+	free(a);
+	free(b);
+	free(mb);
 	store_close(st);
 }
 
@@ -664,12 +871,18 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    directories_are_walked_sorted_skipping_masks, setup_tmp,
 		    teardown_tmp),
+		cmocka_unit_test_setup_teardown(
+		    symbolic_link_loops_are_walked_once, setup_tmp,
+		    teardown_tmp),
 		cmocka_unit_test_setup_teardown(imported_tiles_round_trip,
 		    setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(
 		    tiles_off_the_grid_are_reencoded, setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(
 		    identical_files_and_tiles_are_skipped, setup_tmp,
+		    teardown_tmp),
+		cmocka_unit_test_setup_teardown(
+		    identical_tiles_get_or_keep_labels, setup_tmp,
 		    teardown_tmp),
 		cmocka_unit_test_setup_teardown(a_failed_file_leaves_nothing,
 		    setup_tmp, teardown_tmp),

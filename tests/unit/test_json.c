@@ -134,6 +134,13 @@ strings_are_written_escaped(void **state)
 	fclose(f);
 	assert_string_equal(buf, "\"a\\\"b\\\\c\\nd\\u0001\xc3\xa9\"");
 	free(buf);
+
+	/* Bytes that are not UTF-8 become U+FFFD: the output is JSON. */
+	f = open_memstream(&buf, &len);
+	json_write_string(f, "b\xe2t\xc3\xa9\xff");
+	fclose(f);
+	assert_string_equal(buf, "\"b\\ufffdt\xc3\xa9\\ufffd\"");
+	free(buf);
 }
 
 /*

@@ -145,15 +145,37 @@ missing_file_is_not_created_without_flag(void **state)
 	free(path);
 }
 
+/* Open path without STORE_CREATE: refused with why, the file unchanged. */
 static void
-empty_v0_file_is_migrated(void **state)
+refused_unchanged(const char *path, const char *why)
+{
+	unsigned char	*before, *after;
+	size_t		 blen, alen;
+	char		*cause = NULL;
+
+	before = slurp(path, &blen);
+	assert_null(store_open(path, 0, &cause));
+	assert_non_null(strstr(cause, path));
+	assert_non_null(strstr(cause, why));
+	free(cause);
+	after = slurp(path, &alen);
+	assert_int_equal(alen, blen);
+	assert_memory_equal(after, before, blen);
+	free(before);
+	free(after);
+}
+
+static void
+empty_v0_file_is_migrated_only_when_creating(void **state)
 {
 	struct store	*st;
 	char		*path = scratch("v0.s4lab"), *cause = NULL;
 
 	/* A real SQLite file: header written, no tables, version 0. */
 	raw_exec(path, "CREATE TABLE x (a); DROP TABLE x;");
-	st = store_open(path, 0, &cause);
+	refused_unchanged(path, "not an s4lab project (an empty SQLite "
+	    "database)");
+	st = store_open(path, STORE_CREATE, &cause);
 	assert_non_null(st);
 	assert_int_equal(query_int(st, "PRAGMA user_version"),
 	    store_schema_version());
@@ -166,9 +188,82 @@ empty_v0_file_is_migrated(void **state)
 	free(path);
 	path = scratch("zero.s4lab");
 	fclose(fopen(path, "w"));
-	st = store_open(path, 0, &cause);
+	refused_unchanged(path, "not an s4lab project (empty file)");
+	st = store_open(path, STORE_CREATE, &cause);
 	assert_non_null(st);
 	store_close(st);
+	free(path);
+}
+
+/* A project whose version is 0 or negative is refused, untouched. */
+static void
+unknown_versions_are_refused_and_unchanged(void **state)
+{
+	static const char	*sql[] = {
+		"PRAGMA journal_mode = DELETE; PRAGMA user_version = -1",
+		"PRAGMA journal_mode = DELETE; PRAGMA user_version = 0",
+	};
+	static const char	*why[] = {
+		"not an s4lab project: unknown project version -1",
+		"not an s4lab project: unknown project version 0",
+	};
+	struct store		*st;
+	char			*path, *cause = NULL;
+	int			 i;
+
+	for (i = 0; i < 2; i++) {
+		path = scratch("bad-version.s4lab");
+		st = store_open(path, STORE_CREATE, &cause);
+		assert_non_null(st);
+		store_close(st);
+		raw_exec(path, sql[i]);
+		refused_unchanged(path, why[i]);
+		assert_null(store_open(path, STORE_CREATE, &cause));
+		assert_non_null(strstr(cause, why[i]));
+		free(cause);
+		cause = NULL;
+		free(path);
+	}
+}
+
+/* STORE_READONLY reads a project and cannot change it. */
+static void
+readonly_open_reads_and_never_writes(void **state)
+{
+	struct store	*st;
+	unsigned char	*before, *after;
+	size_t		 blen, alen;
+	char		*path = scratch("ro.s4lab"), *cause = NULL, *v;
+
+	st = store_open(path, STORE_CREATE, &cause);
+	assert_non_null(st);
+	assert_int_equal(store_set_setting(st, "k", "v", &cause), 0);
+	store_close(st);
+	before = slurp(path, &blen);
+
+	st = store_open(path, STORE_READONLY, &cause);
+	assert_non_null(st);
+	v = store_get_setting(st, "k");
+	assert_string_equal(v, "v");
+	free(v);
+	assert_int_equal(store_set_setting(st, "k", "w", &cause), -1);
+	assert_non_null(strstr(cause, path));
+	free(cause);
+	cause = NULL;
+	store_close(st);
+	after = slurp(path, &alen);
+	assert_int_equal(alen, blen);
+	assert_memory_equal(after, before, blen);
+	free(before);
+	free(after);
+
+	/* An empty file is no project, read-only or not. */
+	free(path);
+	path = scratch("ro-empty.s4lab");
+	fclose(fopen(path, "w"));
+	assert_null(store_open(path, STORE_READONLY, &cause));
+	assert_non_null(strstr(cause, "empty file"));
+	free(cause);
 	free(path);
 }
 
@@ -746,7 +841,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(create_then_reopen),
 		cmocka_unit_test(missing_file_is_not_created_without_flag),
-		cmocka_unit_test(empty_v0_file_is_migrated),
+		cmocka_unit_test(empty_v0_file_is_migrated_only_when_creating),
+		cmocka_unit_test(unknown_versions_are_refused_and_unchanged),
+		cmocka_unit_test(readonly_open_reads_and_never_writes),
 		cmocka_unit_test(newer_version_is_refused_and_unchanged),
 		cmocka_unit_test(other_files_are_refused),
 		cmocka_unit_test(tiles_are_deduplicated_and_split_by_hash),
