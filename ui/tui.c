@@ -1284,8 +1284,8 @@ tui_run(const struct tui_options *opt, char **cause)
 	tui_start(&tui);
 	tui_draw_layout(&tui);
 	if (tui.msg == NULL)
-		tui_message(&tui, 0, "%zu tiles in the queue; ? lists the keys",
-		    tui.nq);
+		tui_message(&tui, 0, "%zu tile%s in the queue; ? lists the "
+		    "keys", tui.nq, tui.nq == 1 ? "" : "s");
 	tui_loop(&tui);
 	tui_stop(&tui);
 
