@@ -533,10 +533,15 @@ job_get(struct store *st, int64_t id, struct job *job, char **cause)
 	return (found < 0 ? -1 : 0);
 }
 
-/* The newest queued or running job. */
+/*
+ * The newest queued or running job.  Jobs whose trainer is dead are
+ * reaped first: a dead job never counts as running.
+ */
 int
 job_current(struct store *st, struct job *job, char **cause)
 {
+	if (job_reap(st, JOB_STALE_SECONDS, cause) < 0)
+		return (-1);
 	return (job_select(st, "WHERE state IN ('queued', 'running') "
 	    "ORDER BY state = 'running' DESC, id DESC LIMIT 1", 0, job,
 	    cause));

@@ -370,7 +370,8 @@ int		 job_reap(struct store *, int, char **);
 /* 1 if some running job has a live process (or a fresh heartbeat). */
 int		 job_live(struct store *, int);
 int		 job_get(struct store *, int64_t, struct job *, char **);
-/* The newest queued or running job: 1 and filled, 0 if none, -1. */
+/* The newest queued or running job, after reaping dead ones: 1 and
+ * filled, 0 if none, -1. */
 int		 job_current(struct store *, struct job *, char **);
 /* All jobs, newest first; free each with job_clear, then the array. */
 int		 job_list(struct store *, struct job **, size_t *, char **);

@@ -252,6 +252,40 @@ current_job_prefers_running(void **state)
 }
 
 static void
+current_job_is_never_a_dead_one(void **state)
+{
+	struct store	*st = project(1, 0, 0, NULL);
+	struct job	 job;
+	char		*cause = NULL, *sql;
+	int64_t		 a;
+
+	a = job_queue(st, "train", NULL, &cause);
+	assert_int_equal(job_claim(st, 0, &job, &cause), 1);
+	job_clear(&job);
+	/* Its trainer died: the job is reaped, not current. */
+	xasprintf(&sql, "UPDATE jobs SET pid = %d WHERE id = %lld",
+	    (int)dead_pid(), (long long)a);
+	exec_sql(st, sql);
+	free(sql);
+	assert_int_equal(job_current(st, &job, &cause), 0);
+	assert_int_equal(job_get(st, a, &job, &cause), 0);
+	assert_int_equal(job.state, JOB_FAILED);
+	job_clear(&job);
+	/* A stale heartbeat on another host is as dead. */
+	a = job_queue(st, "train", NULL, &cause);
+	assert_int_equal(job_claim(st, 0, &job, &cause), 1);
+	job_clear(&job);
+	exec_sql(st, "UPDATE jobs SET host = 'elsewhere', "
+	    "heartbeat = heartbeat - 1000 WHERE state = 'running'");
+	assert_int_equal(job_current(st, &job, &cause), 0);
+	/* The demo's first retrain is then queued again. */
+	synth_label(st, 1, 1);
+	exec_sql(st, "UPDATE tiles SET split = 0");
+	assert_int_equal(trainer_first_retrain(st, "/bin/true", &cause), 1);
+	store_close(st);
+}
+
+static void
 params_read_numbers_and_refuse_garbage(void **state)
 {
 	struct job	 job;
@@ -553,6 +587,7 @@ main(void)
 		cmocka_unit_test(cancel_of_running_job_sets_the_flag),
 		cmocka_unit_test(reap_fails_jobs_of_dead_trainers),
 		cmocka_unit_test(current_job_prefers_running),
+		cmocka_unit_test(current_job_is_never_a_dead_one),
 		cmocka_unit_test(params_read_numbers_and_refuse_garbage),
 		cmocka_unit_test(queue_interleaves_scenes_nearly_as_high),
 		cmocka_unit_test(queue_keeps_far_better_scene_first),
