@@ -910,8 +910,27 @@ train_summary(int64_t model_id, const char *metrics, size_t ntiles)
 	return (msg);
 }
 
+/*
+ * Is the job cancelled?  Read inside the store transaction: a cancel
+ * asked before it began is seen; one asked after waits for the commit
+ * (BEGIN IMMEDIATE) and finds the job ended.  -1 with a cause on error.
+ */
+static int
+store_cancelled(struct run *r, char **cause)
+{
+	int	c;
+
+	if ((c = job_cancelled(r->st, r->job->id, cause)) != 0)
+		store_rollback(r->st);
+	if (c == 1)
+		log_debug(LOG_TRAIN, "job %lld: cancelled before its store",
+		    (long long)r->job->id);
+	return (c);
+}
+
 /* Insert the model, its predictions and the job's end in one
- * transaction.  Returns the model id, or -1. */
+ * transaction.  Returns the model id, 0 if the job was cancelled (and
+ * nothing stored), or -1. */
 static int64_t
 train_store(struct run *r, const char *config, const unsigned char *blob,
     size_t len, const char *metrics, const struct pred *pr, size_t n,
@@ -925,6 +944,12 @@ train_store(struct run *r, const char *config, const unsigned char *blob,
 
 	if (store_begin(st, cause) != 0)
 		return (-1);
+	switch (store_cancelled(r, cause)) {
+	case 1:
+		return (0);
+	case -1:
+		return (-1);
+	}
 	if (sqlite3_prepare_v2(db, "INSERT INTO models (created, job_id, "
 	    "config, weights, metrics) VALUES (?, ?, ?, ?, ?)", -1, &stmt,
 	    NULL) != SQLITE_OK) {
@@ -1050,7 +1075,8 @@ train_job(struct store *st, struct job *job, char **cause)
 		goto out;
 	log_debug(LOG_TRAIN, "job %lld: %zu tiles predicted in %.1f s",
 	    (long long)job->id, sn.n, now_seconds() - t);
-	run_progress(&r, "store", 0, 0, -1, loss, 1);
+	if ((rc = run_progress(&r, "store", 0, 0, -1, loss, 1)) != 0)
+		goto out;
 
 	rc = -1;
 	if (net_to_blob(net, &blob, &len, cause) != 0)
@@ -1060,6 +1086,10 @@ train_job(struct store *st, struct job *job, char **cause)
 	    cause);
 	if (model_id < 0)
 		goto out;
+	if (model_id == 0) {
+		rc = 1;
+		goto out;
+	}
 	job->model_id = model_id;
 	rc = 0;
 
@@ -1076,7 +1106,7 @@ out:
 }
 
 /* Store a predict job's predictions and end it, in one transaction;
- * refuses if a newer model landed meanwhile. */
+ * refuses if a newer model landed meanwhile.  1 if cancelled. */
 static int
 predict_store(struct run *r, int64_t model_id, const struct pred *pr,
     size_t n, char **cause)
@@ -1087,6 +1117,12 @@ predict_store(struct run *r, int64_t model_id, const struct pred *pr,
 
 	if (store_begin(st, cause) != 0)
 		return (-1);
+	switch (store_cancelled(r, cause)) {
+	case 1:
+		return (1);
+	case -1:
+		return (-1);
+	}
 	if (model_newest(st) != model_id) {
 		set_cause(cause, "model %lld was replaced by a newer one "
 		    "while predicting", (long long)model_id);
