@@ -40,13 +40,26 @@ train_hook(const char *phase, double fraction, double eta)
 	progress_set(&train_pg, fraction);
 }
 
-/* Wait for a job run by another trainer, drawing its progress. */
+/*
+ * Wait for a job run by another trainer, drawing its progress.  If we
+ * are interrupted, the job (which we queued) is cancelled.
+ */
 static int
 train_follow(struct store *st, int64_t id, struct job *job, char **cause)
 {
 	static char	phase[32];
+	char		*cause2 = NULL;
+	int		 asked = 0;
 
 	for (;;) {
+		if (job_interrupted() != 0 && !asked) {
+			if (job_cancel(st, id, &cause2) != 0) {
+				log_debug(LOG_TRAIN, "%s", cause2);
+				free(cause2);
+				cause2 = NULL;
+			}
+			asked = 1;
+		}
 		if (job_get(st, id, job, cause) != 0)
 			return (-1);
 		if (job->state != JOB_QUEUED && job->state != JOB_RUNNING)
@@ -69,6 +82,7 @@ train_wait(struct store *st, int64_t id)
 
 	progress_begin(&train_pg, "start", 1.0);
 	job_set_hook(train_hook);
+	job_catch_signals();
 	rc = job_claim(st, id, &job, &cause);
 	if (rc == 1) {
 		rc = trainer_run_job(st, &job, &cause);
@@ -83,6 +97,12 @@ train_wait(struct store *st, int64_t id)
 		if (rc == -1)
 			xasprintf(&cause, "%s", job.message);
 		job_clear(&job);
+	}
+	if (rc == 1 && job_interrupted() != 0) {
+		fprintf(stderr, "%s: interrupted: job %lld cancelled, nothing "
+		    "stored\n", cmd_prefix, (long long)id);
+		free(cause);
+		return (128 + job_interrupted());
 	}
 	if (rc == 1)
 		fprintf(stderr, "%s: job %lld cancelled\n", cmd_prefix,

@@ -82,6 +82,8 @@ trainer_run(struct store *st, int once, FILE *f, char **cause)
 		trainer_say(f, "marked %d dead job%s failed", n,
 		    n == 1 ? "" : "s");
 	for (;;) {
+		if (job_interrupted() != 0)
+			break;
 		if ((rc = job_claim(st, 0, &job, cause)) < 0)
 			return (-1);
 		if (rc == 0)
@@ -92,6 +94,9 @@ trainer_run(struct store *st, int once, FILE *f, char **cause)
 		if (rc == 0) {
 			trainer_say(f, "job %lld done: model %lld",
 			    (long long)job.id, (long long)job.model_id);
+		} else if (rc == 1 && job_interrupted() != 0) {
+			trainer_say(f, "job %lld cancelled: interrupted by "
+			    "signal %d", (long long)job.id, job_interrupted());
 		} else if (rc == 1) {
 			trainer_say(f, "job %lld cancelled", (long long)job.id);
 		} else {

@@ -530,6 +530,40 @@ cancelled_train_job_stores_nothing(void **state)
 	store_close(st);
 }
 
+static struct store	*hook_st;
+
+/* A progress hook that asks for cancellation when the store begins. */
+static void
+cancel_at_store(const char *phase, double fraction, double eta)
+{
+	if (phase != NULL && strcmp(phase, "store") == 0)
+		exec_sql(hook_st, "UPDATE jobs SET cancel = 1");
+}
+
+static void
+cancel_during_store_stores_nothing(void **state)
+{
+	struct store	*st = project(2, 0, 2, NULL);
+	struct job	 job;
+	char		*cause = NULL;
+	int64_t		 id;
+
+	hook_st = st;
+	job_set_hook(cancel_at_store);
+	id = job_queue(st, "train", TINY, &cause);
+	assert_int_equal(job_claim(st, id, &job, &cause), 1);
+	assert_int_equal(trainer_run_job(st, &job, &cause), 1);
+	job_set_hook(NULL);
+	job_clear(&job);
+	assert_int_equal(job_get(st, id, &job, &cause), 0);
+	assert_int_equal(job.state, JOB_CANCELLED);
+	job_clear(&job);
+	assert_int_equal(model_newest(st), 0);
+	assert_int_equal(query_int(st, "SELECT count(*) FROM predictions"),
+	    0);
+	store_close(st);
+}
+
 static void
 first_retrain_is_queued_once(void **state)
 {
@@ -595,6 +629,7 @@ main(void)
 		cmocka_unit_test(train_is_deterministic_for_a_seed),
 		cmocka_unit_test(train_without_labels_fails_cleanly),
 		cmocka_unit_test(cancelled_train_job_stores_nothing),
+		cmocka_unit_test(cancel_during_store_stores_nothing),
 		cmocka_unit_test(first_retrain_is_queued_once),
 	};
 
