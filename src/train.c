@@ -694,6 +694,11 @@ predict_tile(const struct snapshot *sn, const struct ttile *t,
 			}
 		}
 	}
+	if (!isfinite(dis) || !isfinite(ent)) {
+		return (set_cause(cause, "tile %lld: the model predicts "
+		    "non-finite scores (disagreement %g, entropy %g)",
+		    (long long)t->id, (double)dis, ent));
+	}
 	pr->tile_id = t->id;
 	pr->score = dis;
 	pr->entropy = ent / ((double)w * h);
@@ -825,9 +830,10 @@ net_from_blob(const unsigned char *blob, size_t len, int64_t model_id,
     char **cause)
 {
 	const char	*tmpdir = getenv("TMPDIR");
-	char		*tmpl, *path;
+	char		*tmpl, *path, *why = NULL;
 	struct net	*net = NULL;
 	FILE		*f;
+	size_t		 plen;
 
 	xasprintf(&tmpl, "%s/s4lab-XXXXXX", tmpdir != NULL &&
 	    *tmpdir != '\0' ? tmpdir : "/tmp");
@@ -840,10 +846,17 @@ net_from_blob(const unsigned char *blob, size_t len, int64_t model_id,
 	if ((f = fopen(path, "wb")) == NULL ||
 	    fwrite(blob, 1, len, f) != len || fclose(f) != 0) {
 		set_cause(cause, "%s: %s", path, strerror(errno));
-	} else if (net_load(&net, path, cause) != 0) {
-		free(*cause);
-		xasprintf(cause, "model %lld: weights refused",
-		    (long long)model_id);
+	} else if (net_load(&net, path, &why) != 0) {
+		/* The temporary file's name means nothing to the reader. */
+		plen = strlen(path);
+		if (strncmp(why, path, plen) == 0 &&
+		    strncmp(why + plen, ": ", 2) == 0)
+			set_cause(cause, "model %lld: weights refused: %s",
+			    (long long)model_id, why + plen + 2);
+		else
+			set_cause(cause, "model %lld: weights refused: %s",
+			    (long long)model_id, why);
+		free(why);
 		net = NULL;
 	}
 	unlink(path);

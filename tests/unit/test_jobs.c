@@ -530,6 +530,80 @@ cancelled_train_job_stores_nothing(void **state)
 	store_close(st);
 }
 
+/* Replace model 1's weights blob with len bytes of blob. */
+static void
+set_weights(struct store *st, const unsigned char *blob, size_t len)
+{
+	sqlite3_stmt	*stmt;
+
+	assert_int_equal(sqlite3_prepare_v2(store_db(st), "UPDATE models SET "
+	    "weights = ? WHERE id = 1", -1, &stmt, NULL), SQLITE_OK);
+	sqlite3_bind_blob(stmt, 1, blob, len, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_DONE);
+	sqlite3_finalize(stmt);
+}
+
+/* Run a predict job that must fail; its message. */
+static char *
+predict_fails(struct store *st)
+{
+	struct job	 job;
+	char		*cause = NULL, *msg;
+	int64_t		 id;
+
+	id = job_queue(st, "predict", NULL, &cause);
+	assert_int_equal(run_one(st, id, &job), -1);
+	job_clear(&job);
+	assert_int_equal(job_get(st, id, &job, &cause), 0);
+	assert_int_equal(job.state, JOB_FAILED);
+	msg = xstrdup(job.message);
+	job_clear(&job);
+	return (msg);
+}
+
+static void
+refused_weights_say_why(void **state)
+{
+	struct store	*st = project(2, 0, 2, NULL);
+	struct job	 job;
+	unsigned char	*blob, *bad;
+	size_t		 len, hdr;
+	char		*cause = NULL, *msg;
+	float		 nan = NAN;
+
+	job_queue(st, "train", TINY, &cause);
+	assert_int_equal(run_one(st, 0, &job), 0);
+	job_clear(&job);
+	assert_int_equal(model_weights(st, 1, &blob, &len, &cause), 0);
+
+	/* Truncated: the fault is named, not just "refused". */
+	set_weights(st, blob, len / 2);
+	msg = predict_fails(st);
+	print_message("%s\n", msg);
+	assert_non_null(strstr(msg, "model 1: weights refused: "));
+	assert_true(strlen(strstr(msg, "refused: ")) > 12);
+	assert_null(strstr(msg, "s4lab-"));
+	free(msg);
+
+	/* A NaN in the first tensor's data. */
+	hdr = 0;
+	memcpy(&hdr, blob, 8);
+	bad = xmalloc(len);
+	memcpy(bad, blob, len);
+	memcpy(bad + 8 + hdr, &nan, sizeof nan);
+	set_weights(st, bad, len);
+	msg = predict_fails(st);
+	print_message("%s\n", msg);
+	assert_non_null(strstr(msg, "model 1: weights refused: "));
+	assert_non_null(strstr(msg, "non-finite"));
+	free(msg);
+	assert_int_equal(query_int(st, "SELECT count(*) FROM predictions "
+	    "WHERE score IS NULL"), 0);
+	free(bad);
+	free(blob);
+	store_close(st);
+}
+
 static struct store	*hook_st;
 
 /* A progress hook that asks for cancellation when the store begins. */
@@ -630,6 +704,7 @@ main(void)
 		cmocka_unit_test(train_without_labels_fails_cleanly),
 		cmocka_unit_test(cancelled_train_job_stores_nothing),
 		cmocka_unit_test(cancel_during_store_stores_nothing),
+		cmocka_unit_test(refused_weights_say_why),
 		cmocka_unit_test(first_retrain_is_queued_once),
 	};
 
