@@ -22,6 +22,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -63,6 +64,7 @@ struct snapshot {
 	size_t		*val, nval;	/* labelled, validation split */
 	int		 tile;
 	int		 classes;
+	char		*notes;		/* warnings for the job, or NULL */
 };
 
 struct train_params {
@@ -87,6 +89,7 @@ struct run {
 	double		 last;
 	double		 base;		/* fraction done before this phase */
 	const char	*phase;
+	const char	*notes;		/* the snapshot's warnings, or NULL */
 };
 
 struct pred {
@@ -111,7 +114,31 @@ snapshot_free(struct snapshot *sn)
 	free(sn->lab);
 	free(sn->unl);
 	free(sn->val);
+	free(sn->notes);
 	memset(sn, 0, sizeof *sn);
+}
+
+/* Add a warning to the snapshot's notes (and the debug log). */
+static void snapshot_note(struct snapshot *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+static void
+snapshot_note(struct snapshot *sn, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*note, *s;
+
+	va_start(ap, fmt);
+	xvasprintf(&note, fmt, ap);
+	va_end(ap);
+	log_debug(LOG_TRAIN, "%s", note);
+	if (sn->notes == NULL)
+		sn->notes = note;
+	else {
+		xasprintf(&s, "%s; %s", sn->notes, note);
+		free(sn->notes);
+		free(note);
+		sn->notes = s;
+	}
 }
 
 /* Append a tile from a row (id, w, h, split, state, jpeg, mask). */
@@ -121,7 +148,8 @@ snapshot_add(struct snapshot *sn, sqlite3_stmt *stmt, size_t *size,
 {
 	struct ttile	*t;
 	const void	*blob;
-	size_t		 len;
+	size_t		 len, i, stale;
+	char		*why = NULL;
 
 	if (sn->n == *size) {
 		*size = *size == 0 ? 256 : *size * 2;
@@ -151,8 +179,28 @@ snapshot_add(struct snapshot *sn, sqlite3_stmt *stmt, size_t *size,
 		t->mask = xmalloc((size_t)t->w * t->h);
 		if (mask_unpack(sqlite3_column_blob(stmt, 6),
 		    sqlite3_column_bytes(stmt, 6), t->mask,
-		    (size_t)t->w * t->h, cause) != 0)
-			return (-1);
+		    (size_t)t->w * t->h, &why) != 0) {
+			/* One unreadable label must not block training. */
+			snapshot_note(sn, "tile %lld: label unreadable (%s), "
+			    "skipped", (long long)t->id, why);
+			free(why);
+			free(t->mask);
+			t->mask = NULL;
+			return (0);
+		}
+		stale = 0;
+		for (i = 0; i < (size_t)t->w * t->h; i++) {
+			if (t->mask[i] != MASK_VOID &&
+			    t->mask[i] >= sn->classes) {
+				t->mask[i] = MASK_VOID;
+				stale++;
+			}
+		}
+		if (stale > 0) {
+			snapshot_note(sn, "tile %lld: %zu pixels of classes "
+			    "that no longer exist, ignored", (long long)t->id,
+			    stale);
+		}
 	}
 	return (0);
 }
@@ -906,9 +954,10 @@ metric(const char *metrics, const char *key)
 
 /* The job's closing message: the model and its metrics. */
 static char *
-train_summary(int64_t model_id, const char *metrics, size_t ntiles)
+train_summary(int64_t model_id, const char *metrics, size_t ntiles,
+    const char *notes)
 {
-	char	*msg;
+	char	*msg, *s;
 	double	 miou = metric(metrics, "miou");
 	double	 acc = metric(metrics, "pixel_accuracy");
 
@@ -919,6 +968,11 @@ train_summary(int64_t model_id, const char *metrics, size_t ntiles)
 		xasprintf(&msg, "model %lld: mIoU %.3f, pixel accuracy %.3f; "
 		    "%zu tiles predicted", (long long)model_id, miou, acc,
 		    ntiles);
+	}
+	if (notes != NULL) {
+		xasprintf(&s, "%s; warning: %s", msg, notes);
+		free(msg);
+		msg = s;
 	}
 	return (msg);
 }
@@ -986,7 +1040,7 @@ train_store(struct run *r, const char *config, const unsigned char *blob,
 
 	if (preds_store(st, model_id, pr, n, cause) != 0)
 		goto fail;
-	msg = train_summary(model_id, metrics, n);
+	msg = train_summary(model_id, metrics, n, r->notes);
 	if (job_finish(st, r->job->id, model_id, msg, cause) != 0) {
 		free(msg);
 		goto fail;
@@ -1063,9 +1117,11 @@ train_job(struct store *st, struct job *job, char **cause)
 	run_progress(&r, "load", 0, 0, -1, NAN, 1);
 	if (snapshot_read(st, 1, &sn, cause) != 0)
 		return (-1);
+	r.notes = sn.notes;
 	if (sn.nlab == 0) {
-		set_cause(cause, "%s: no labelled tile in the train split",
-		    store_path(st));
+		set_cause(cause, "%s: no labelled tile in the train split%s%s",
+		    store_path(st), sn.notes != NULL ? "; " : "",
+		    sn.notes != NULL ? sn.notes : "");
 		goto out;
 	}
 	log_debug(LOG_TRAIN, "job %lld: %zu labelled, %zu unlabelled, %zu "

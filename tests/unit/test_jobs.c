@@ -604,6 +604,55 @@ refused_weights_say_why(void **state)
 	store_close(st);
 }
 
+/* Set every revision of a tile's label to len bytes of blob. */
+static void
+set_label_blob(struct store *st, int64_t tile, const void *blob, size_t len)
+{
+	sqlite3_stmt	*stmt;
+
+	assert_int_equal(sqlite3_prepare_v2(store_db(st), "UPDATE labels SET "
+	    "mask = ? WHERE tile_id = ?", -1, &stmt, NULL), SQLITE_OK);
+	sqlite3_bind_blob(stmt, 1, blob, len, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, tile);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_DONE);
+	sqlite3_finalize(stmt);
+}
+
+static void
+bad_labels_are_skipped_and_named(void **state)
+{
+	struct store	*st = project(3, 0, 2, NULL);
+	struct job	 job;
+	uint8_t		 mask[32 * 32];
+	unsigned char	*packed;
+	size_t		 plen;
+	char		*cause = NULL;
+	int64_t		 id;
+
+	assert_int_equal(query_int(st, "SELECT count(*) FROM labels "
+	    "WHERE tile_id IN (1, 2)"), 2);
+	/* Tile 1's label is garbage, tile 2's uses a class that is gone. */
+	set_label_blob(st, 1, "junk", 4);
+	memset(mask, 1, sizeof mask);
+	memset(mask, 200, 100);
+	assert_int_equal(mask_pack(mask, sizeof mask, &packed, &plen), 0);
+	set_label_blob(st, 2, packed, plen);
+	free(packed);
+	id = job_queue(st, "train", TINY, &cause);
+	assert_int_equal(run_one(st, id, &job), 0);
+	job_clear(&job);
+	assert_int_equal(job_get(st, id, &job, &cause), 0);
+	print_message("%s\n", job.message);
+	assert_int_equal(job.state, JOB_DONE);
+	assert_non_null(strstr(job.message, "tile 1: label unreadable"));
+	assert_non_null(strstr(job.message, "tile 2: 100 pixels of classes "
+	    "that no longer exist"));
+	job_clear(&job);
+	assert_int_equal(query_int(st, "SELECT json_extract(config, "
+	    "'$.labelled') FROM models"), 2);
+	store_close(st);
+}
+
 static struct store	*hook_st;
 
 /* A progress hook that asks for cancellation when the store begins. */
@@ -705,6 +754,7 @@ main(void)
 		cmocka_unit_test(cancelled_train_job_stores_nothing),
 		cmocka_unit_test(cancel_during_store_stores_nothing),
 		cmocka_unit_test(refused_weights_say_why),
+		cmocka_unit_test(bad_labels_are_skipped_and_named),
 		cmocka_unit_test(first_retrain_is_queued_once),
 	};
 
