@@ -143,4 +143,18 @@ wait $TP; st=$?
 [ "$(q 'SELECT state FROM jobs WHERE id = 2')" = cancelled ] ||
     fail "terminated job left $(q 'SELECT state FROM jobs WHERE id = 2')"
 [ "$(q 'SELECT count(*) FROM models')" = 0 ] || fail "a model was stored"
+# 7. train options: ranges checked at the command line, each key once.
+P=$T/opts.s4lab
+"$MK" new "$P" 32 2 0 1 || fail "mkproject"
+for o in "-s -1" "-s 1e8" "-s 1.5" "-W 0" "-W 513" "-t 257" "-t -1" \
+    "-m 0" "-S -1" "-s x"; do
+	"$S4LAB" train $o "$P" >/dev/null 2>&1
+	st=$?; [ $st = 2 ] || fail "train $o exited $st, not 2"
+done
+[ "$(q 'SELECT count(*) FROM jobs')" = 0 ] || fail "a bad option queued"
+"$S4LAB" train -s 5 -s 7 -W 4 -W 8 -u -u -s 0 "$P" >/dev/null ||
+    fail "train with repeated options"
+[ "$(q 'SELECT params FROM jobs')" = \
+    '{"steps":0,"width":8,"supervised_only":1}' ] ||
+    fail "params: $(q 'SELECT params FROM jobs')"
 exit 0
