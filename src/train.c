@@ -90,6 +90,7 @@ struct run {
 	double		 base;		/* fraction done before this phase */
 	const char	*phase;
 	const char	*notes;		/* the snapshot's warnings, or NULL */
+	double		 eta;		/* if >= 0, the ETA to report */
 };
 
 struct pred {
@@ -410,7 +411,9 @@ run_progress(struct run *r, const char *phase, double share, double part,
 		return (job_cancelled(r->st, r->job->id, NULL) == 1);
 	r->last = now;
 	fraction = r->base + share * part;
-	if (fraction > 0.01)
+	if (r->eta >= 0)
+		eta = r->eta;
+	else if (fraction > 0.01)
 		eta = (now - r->start) * (1 - fraction) / fraction;
 	rc = job_progress(r->st, r->job->id, phase, epoch, loss, fraction,
 	    eta, &cause);
@@ -545,8 +548,8 @@ train_loop(struct run *r, const struct snapshot *sn,
 	struct cursor	 cl, cu;
 	size_t		 npix = (size_t)sn->tile * sn->tile;
 	uint8_t		*rgb_l, *mask_l, *rgb_u;
-	int		 step, total = p->steps, nu, rc = -1;
-	double		 t0 = now_seconds(), loss_avg = NAN;
+	int		 step, total = p->steps, nu, rc = -1, fixed;
+	double		 t0 = now_seconds(), loss_avg = NAN, per;
 
 	adam.beta1 = 0.9f;
 	adam.beta2 = 0.999f;
@@ -583,11 +586,24 @@ train_loop(struct run *r, const struct snapshot *sn,
 		}
 		loss_avg = isnan(loss_avg) ? nl.sup + nl.cons :
 		    0.9 * loss_avg + 0.1 * (nl.sup + nl.cons);
-		if (total == 0 && step + 1 == TRAIN_TIMED_STEPS)
+		fixed = total == 0 && step + 1 == TRAIN_TIMED_STEPS;
+		if (fixed)
 			total = train_budget(p, step + 1, r->start, t0,
 			    now_seconds(), sn->n + sn->nval);
+		/*
+		 * The ETA from the steps left at the measured step time,
+		 * plus the inference of every tile as train_budget counts
+		 * it: the share of the job done so far says little while
+		 * the load and the first steps dominate it.
+		 */
+		if (total != 0 && step + 1 >= TRAIN_TIMED_STEPS) {
+			per = (now_seconds() - t0) / (step + 1);
+			r->eta = (total - step - 1) * per +
+			    (sn->n + sn->nval) * per / 8;
+		}
 		if (run_progress(r, "train", FRAC_TRAIN, total == 0 ? 0 :
-		    (step + 1.0) / total, cl.pass, loss_avg, step == 0) == 1) {
+		    (step + 1.0) / total, cl.pass, loss_avg, step == 0 ||
+		    fixed) == 1) {
 			rc = 1;
 			goto out;
 		}
@@ -596,6 +612,7 @@ train_loop(struct run *r, const struct snapshot *sn,
 	rc = 0;
 
 out:
+	r->eta = -1;
 	*last_loss = loss_avg;
 	free(cl.order);
 	free(cu.order);
@@ -1108,6 +1125,7 @@ train_job(struct store *st, struct job *job, char **cause)
 	int64_t			 model_id;
 
 	memset(&r, 0, sizeof r);
+	r.eta = -1;
 	r.st = st;
 	r.job = job;
 	r.start = now_seconds();
@@ -1226,6 +1244,7 @@ predict_job(struct store *st, struct job *job, char **cause)
 	int		 rc = -1;
 
 	memset(&r, 0, sizeof r);
+	r.eta = -1;
 	r.st = st;
 	r.job = job;
 	r.start = now_seconds();

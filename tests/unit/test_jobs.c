@@ -654,6 +654,45 @@ bad_labels_are_skipped_and_named(void **state)
 }
 
 static struct store	*hook_st;
+static double		 eta_at, eta_said;
+
+/* A progress hook that keeps the first ETA once the steps are fixed. */
+static void
+first_budget_eta(const char *phase, double fraction, double eta)
+{
+	if (eta_said < 0 && phase != NULL && strcmp(phase, "train") == 0 &&
+	    fraction > 0.02 && eta >= 0) {
+		eta_said = eta;
+		eta_at = now_seconds();
+	}
+}
+
+static void
+budget_eta_comes_from_the_steps_left(void **state)
+{
+	struct store	*st = project(2, 0, 2, NULL);
+	struct job	 job;
+	char		*cause = NULL;
+	double		 left;
+	int64_t		 id;
+
+	/* A 3-second budget: the steps are fixed after the fifth. */
+	eta_said = -1;
+	job_set_hook(first_budget_eta);
+	id = job_queue(st, "train", "{\"minutes\":0.05,\"width\":4,"
+	    "\"depth\":2,\"aux\":2,\"threads\":1,\"seed\":7,"
+	    "\"max_steps\":1e7}", &cause);
+	assert_int_equal(run_one(st, id, &job), 0);
+	job_set_hook(NULL);
+	job_clear(&job);
+	left = now_seconds() - eta_at;
+	print_message("ETA said %.2f s, took %.2f s\n", eta_said, left);
+	assert_true(eta_said >= 0);
+	/* Said early (at the fifth step), and close to the truth. */
+	assert_true(left > 1.5);
+	assert_true(eta_said < 3 * left && left < 3 * eta_said);
+	store_close(st);
+}
 
 /* A progress hook that asks for cancellation when the store begins. */
 static void
@@ -754,6 +793,7 @@ main(void)
 		cmocka_unit_test(cancelled_train_job_stores_nothing),
 		cmocka_unit_test(cancel_during_store_stores_nothing),
 		cmocka_unit_test(refused_weights_say_why),
+		cmocka_unit_test(budget_eta_comes_from_the_steps_left),
 		cmocka_unit_test(bad_labels_are_skipped_and_named),
 		cmocka_unit_test(first_retrain_is_queued_once),
 	};
