@@ -2,6 +2,7 @@
  * s4lab label PROJECT: paint labels in the terminal (the TUI is ui/tui.c).
  */
 #include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,9 +66,10 @@ cmd_label_exec(int argc, char **argv)
 			}
 			break;
 		case 't':
+			errno = 0;
 			id = strtoll(optarg, &end, 10);
 			if (!isdigit((unsigned char)*optarg) ||
-			    *end != '\0' || id <= 0) {
+			    *end != '\0' || errno != 0 || id <= 0) {
 				fprintf(stderr, "%s: bad tile id: %s\n",
 				    cmd_prefix, optarg);
 				return (EXIT_USAGE);

@@ -298,6 +298,16 @@ int		 store_label_get(struct store *, int64_t, uint8_t *, size_t,
 int		 store_label_put(struct store *, int64_t, const uint8_t *,
 		     size_t, const char *, const char *, char **);
 /*
+ * store_label_apply(st, tile, before, after, len, author, action, &rev,
+ * merged, cause): one expert's change (the pixels where after != before)
+ * applied onto the newest stored label in one transaction, so that
+ * concurrent experts never overwrite each other's pixels; the new revision
+ * and the merged mask (len bytes; merged may be NULL) come back.
+ */
+int		 store_label_apply(struct store *, int64_t, const uint8_t *,
+		     const uint8_t *, size_t, const char *, const char *, int *,
+		     uint8_t *, char **);
+/*
  * Masks as stored (labels, predictions, history): zlib.  mask_pack
  * mallocs *out; mask_unpack fails unless exactly len bytes come out.
  */

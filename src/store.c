@@ -1529,3 +1529,57 @@ out:
 	free(packed);
 	return (store_end(st, own, rc, cause));
 }
+
+/*
+ * Apply one expert's change to the newest stored label: the pixels where
+ * after differs from before (both len = w * h bytes, the caller's view
+ * before and after a stroke, fill or undo) are written onto the label as
+ * it is now in the project, so that a change made meanwhile by another
+ * process survives everywhere this one did not paint.  Read, merge and
+ * write happen in one transaction (BEGIN IMMEDIATE unless the caller holds
+ * one).  The new revision goes to *rev and the merged mask to merged (len
+ * bytes; may be NULL).  A stored label that cannot be read is an error:
+ * nothing is written over it.
+ */
+int
+store_label_apply(struct store *st, int64_t id, const uint8_t *before,
+    const uint8_t *after, size_t len, const char *author, const char *action,
+    int *rev, uint8_t *merged, char **cause)
+{
+	unsigned char	*packed = NULL;
+	uint8_t		*cur;
+	size_t		 packedlen, i;
+	int		 own, old = 0, rc = -1;
+
+	cur = xmalloc(len);
+	if (store_start(st, &own, cause) != 0) {
+		free(cur);
+		return (-1);
+	}
+	if (store_label_get(st, id, cur, len, cause) < 0)
+		goto out;
+	for (i = 0; i < len; i++) {
+		if (after[i] != before[i])
+			cur[i] = after[i];
+	}
+	if ((old = store_label_revision(st, id, cause)) < 0)
+		goto out;
+	if (mask_pack(cur, len, &packed, &packedlen) != 0) {
+		set_cause(cause, "%s: tile %jd: mask too large", st->path,
+		    (intmax_t)id);
+		goto out;
+	}
+	rc = store_label_write(st, id, old + 1, packed, packedlen, author,
+	    action, cause);
+out:
+	free(packed);
+	rc = store_end(st, own, rc, cause);
+	if (rc == 0) {
+		if (rev != NULL)
+			*rev = old + 1;
+		if (merged != NULL)
+			memcpy(merged, cur, len);
+	}
+	free(cur);
+	return (rc);
+}

@@ -325,6 +325,13 @@ tile_decode(const struct ttile *t, int tile, uint8_t *rgb, uint8_t *mask,
 	if (image_decode(name, t->jpeg, t->jpeg_len, IMAGE_MAX_PIXELS, &img,
 	    &info, cause) != 0)
 		return (-1);
+	/* Its mask and its place in the scene are the tile's size. */
+	if (img.w != t->w || img.h != t->h) {
+		set_cause(cause, "tile %lld: the image is %dx%d, the tile "
+		    "%dx%d", (long long)t->id, img.w, img.h, t->w, t->h);
+		image_free(&img);
+		return (-1);
+	}
 
 	/* Crop or pad to the network's tile. */
 	cw = img.w < tile ? img.w : tile;

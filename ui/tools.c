@@ -251,16 +251,26 @@ tools_rect_save(uint8_t *dst, const uint8_t *mask, int w, int rx, int ry,
 		    rw);
 }
 
-/* Copy a packed rw x rh buffer back into a rectangle of the mask. */
+/*
+ * Put back one side of a change (to: before for undo, after for redo) on
+ * the pixels the change changed, and only on those: other pixels in its
+ * rectangle may have been changed since by another expert.
+ */
 static void
-tools_rect_load(uint8_t *mask, const uint8_t *src, int w, int rx, int ry,
-    int rw, int rh)
+tools_rect_load(uint8_t *mask, const struct tools_change *c,
+    const uint8_t *to, int w)
 {
-	int	y;
+	const uint8_t	*from = to == c->before ? c->after : c->before;
+	size_t		 i;
+	int		 x, y;
 
-	for (y = 0; y < rh; y++)
-		memcpy(mask + (size_t)(ry + y) * w + rx, src + (size_t)y * rw,
-		    rw);
+	for (y = 0; y < c->h; y++) {
+		for (x = 0; x < c->w; x++) {
+			i = (size_t)y * c->w + x;
+			if (from[i] != to[i])
+				mask[(size_t)(c->y + y) * w + c->x + x] = to[i];
+		}
+	}
 }
 
 /*
@@ -333,7 +343,7 @@ tools_undo(struct tools_undo *u, uint8_t *mask, int w, int h)
 	c = &u->c[--u->pos];
 	if (c->x + c->w > w || c->y + c->h > h)
 		fatalx("tools_undo: change outside a %dx%d mask", w, h);
-	tools_rect_load(mask, c->before, w, c->x, c->y, c->w, c->h);
+	tools_rect_load(mask, c, c->before, w);
 	return (1);
 }
 
@@ -348,6 +358,6 @@ tools_redo(struct tools_undo *u, uint8_t *mask, int w, int h)
 	c = &u->c[u->pos++];
 	if (c->x + c->w > w || c->y + c->h > h)
 		fatalx("tools_redo: change outside a %dx%d mask", w, h);
-	tools_rect_load(mask, c->after, w, c->x, c->y, c->w, c->h);
+	tools_rect_load(mask, c, c->after, w);
 	return (1);
 }

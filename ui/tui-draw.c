@@ -20,6 +20,7 @@
  * bottom, so an image never reaches the last row and never scrolls.
  */
 #include <curses.h>
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,13 +63,36 @@ tui_draw_state_name(int state)
 	}
 }
 
-/* The key that chooses class i: its own, else its index as a digit. */
-static char
+/*
+ * The key that chooses class i (tui_class_key reads keys the same way):
+ * its own, else its index as a digit if no class owns that digit; ' ' if
+ * none.
+ */
+char
 tui_draw_class_key(struct tui *tui, int i)
 {
+	int	j;
+
 	if (tui->cl.c[i].key != '\0')
 		return (tui->cl.c[i].key);
-	return (i < 10 ? '0' + i : ' ');
+	if (i >= 10)
+		return (' ');
+	for (j = 0; j < tui->cl.n; j++) {
+		if (tui->cl.c[j].key == '0' + i)
+			return (' ');
+	}
+	return ('0' + i);
+}
+
+/* A class as a message names it: "[key] name". */
+const char *
+tui_draw_class_name(struct tui *tui, int i)
+{
+	static char	name[64];
+
+	snprintf(name, sizeof name, "[%c] %s", tui_draw_class_key(tui, i),
+	    tui->names[i]);
+	return (name);
 }
 
 /* The nearest of the eight basic curses colours. */
@@ -176,7 +200,7 @@ tui_draw_layout(struct tui *tui)
 	l->img_row = (l->area_rows - l->img_rows) / 2;
 	if (memcmp(&old, l, sizeof old) != 0) {
 		clearok(curscr, TRUE);
-		tui->img_stale = tui->img_dirty = 1;
+		tui->img_stale = tui->img_dirty = tui->img_full = 1;
 	}
 }
 
@@ -396,12 +420,14 @@ tui_draw_status(struct tui *tui)
 	if (tui->eraser)
 		snprintf(tool, sizeof tool, "eraser");
 	else
-		snprintf(tool, sizeof tool, "%c %s",
-		    tui_draw_class_key(tui, tui->cls), tui->names[tui->cls]);
+		snprintf(tool, sizeof tool, "%s",
+		    tui_draw_class_name(tui, tui->cls));
 	if (tui->pen)
 		saved = "painting";
 	else if (tui->unsaved)
 		saved = "NOT SAVED";
+	else if (tui->broken)
+		saved = "read-only";
 	else
 		saved = "saved";
 	/* Most wanted first: what is cut on a narrow screen is the end. */
@@ -415,6 +441,43 @@ tui_draw_status(struct tui *tui)
 	if (l->cols > hl)
 		tui_draw_text(l->status_row, l->cols - hl, hl, hint);
 	attroff(A_REVERSE);
+}
+
+/*
+ * The class swatches in their real colours, written over the panel after
+ * curses has drawn it (whose colours may be only the eight basic ones):
+ * 24-bit where the terminal has it, else the nearest of xterm's 256, as
+ * the half-block renderer does.  Written after every update, since curses
+ * may have repainted those cells with its own idea of them.
+ */
+static void
+tui_draw_swatches(struct tui *tui)
+{
+	struct tui_layout	*l = &tui->lay;
+	struct buf		 out;
+	const uint8_t		*c;
+	int			 i;
+
+	if (l->panel_w == 0 || tui->help)
+		return;
+	memset(&out, 0, sizeof out);
+	buf_add(&out, "\0337", 2);
+	for (i = 0; i < tui->cl.n && i < l->class_rows &&
+	    l->class_row + i < l->area_rows; i++) {
+		c = tui->cl.c[i].rgb;
+		buf_printf(&out, "\033[%d;%dH", l->class_row + i + 1,
+		    l->panel_col + 5);
+		if (tui->term.truecolor)
+			buf_printf(&out, "\033[48;2;%d;%d;%dm", c[0], c[1],
+			    c[2]);
+		else
+			buf_printf(&out, "\033[48;5;%dm", blocks_colour256(c));
+		buf_add(&out, "  \033[m", 6);
+	}
+	buf_add(&out, "\0338", 2);
+	if (buf_write(&out, STDOUT_FILENO) != 0)
+		log_debug(LOG_UI, "swatches: %s", strerror(errno));
+	buf_free(&out);
 }
 
 /* Rows of keys per help page. */
@@ -466,24 +529,19 @@ tui_draw_help(struct tui *tui)
 }
 
 /*
- * Compose the view and encode it.  Zoomed in, the view pans to keep the
- * cursor an eighth of the view away from its edges.
+ * Compose the view into the frame (fr->w, fr->h > 0).  Zoomed in, the view
+ * pans to keep the cursor an eighth of the view away from its edges.
  */
-void
-tui_draw_compose(struct tui *tui)
+static void
+tui_draw_frame(struct tui *tui)
 {
 	struct view	*v = &tui->v;
 	struct frame	*fr = &tui->fr;
-	struct tui_layout *l = &tui->lay;
 	int		 vw, vh, mx, my, px, py;
 
 	v->show = tui->overlay ? tui->show : 0;
 	v->mask = tui->mask;
 	v->pred = tui->pred;
-	if (fr->w <= 0 || fr->h <= 0) {
-		tui->img.len = 0;
-		return;
-	}
 	compose(v, fr);
 	if (v->zoom != 0 && fr->scale > 0) {
 		vw = (int)(fr->w / fr->scale);
@@ -508,8 +566,26 @@ tui_draw_compose(struct tui *tui)
 	}
 	v->pan_x = fr->ox;
 	v->pan_y = fr->oy;
+}
+
+/* Compose the frame and encode it whole into img. */
+void
+tui_draw_compose(struct tui *tui)
+{
+	struct frame	*fr = &tui->fr;
+	struct tui_layout *l = &tui->lay;
 
 	tui->img.len = 0;
+	if (fr->w <= 0 || fr->h <= 0)
+		return;
+	tui_draw_frame(tui);
+	tui->img_at.w = fr->w;
+	tui->img_at.h = fr->h;
+	tui->img_at.ox = fr->ox;
+	tui->img_at.oy = fr->oy;
+	tui->img_at.scale = fr->scale;
+	tui->img_at_row = l->img_row;
+	tui->img_at_col = l->img_col;
 	if (tui->graphics == GRAPHICS_SIXEL && tui->sx != NULL &&
 	    sixel_enc_frame(tui->sx, fr, l->img_row, l->img_col,
 	    &tui->img) == 0)
@@ -517,6 +593,72 @@ tui_draw_compose(struct tui *tui)
 	tui->img.len = 0;
 	blocks_encode(fr, l->img_row, l->img_col, tui->term.truecolor,
 	    &tui->img);
+}
+
+/*
+ * Mark a small change: tile pixels x0..x1-1, y0..y1-1 (the caller pads
+ * them by the brush).  The next draw may send only that part.
+ */
+void
+tui_draw_changed_at(struct tui *tui, int x0, int y0, int x1, int y1)
+{
+	tui->img_stale = tui->img_dirty = 1;
+	if (tui->dirty_x0 >= tui->dirty_x1) {
+		tui->dirty_x0 = x0;
+		tui->dirty_y0 = y0;
+		tui->dirty_x1 = x1;
+		tui->dirty_y1 = y1;
+		return;
+	}
+	tui->dirty_x0 = x0 < tui->dirty_x0 ? x0 : tui->dirty_x0;
+	tui->dirty_y0 = y0 < tui->dirty_y0 ? y0 : tui->dirty_y0;
+	tui->dirty_x1 = x1 > tui->dirty_x1 ? x1 : tui->dirty_x1;
+	tui->dirty_y1 = y1 > tui->dirty_y1 ? y1 : tui->dirty_y1;
+}
+
+/*
+ * With sixel, send only the part of the image that a small change touched:
+ * the frame is composed again whole (it is cheap), but only the cells over
+ * the changed tile pixels, widened by the cursor's crosshair, are encoded
+ * and written.  Returns 0 if it did, -1 if the whole image must be sent
+ * (a view change, a new layout, the renderer is not sixel).
+ */
+static int
+tui_draw_part(struct tui *tui)
+{
+	struct tui_layout	*l = &tui->lay;
+	struct frame		*fr = &tui->fr, *at = &tui->img_at;
+	struct buf		 out;
+	int			 cw, ch, x0, y0, x1, y1, m;
+
+	if (tui->graphics != GRAPHICS_SIXEL || tui->sx == NULL ||
+	    tui->img_full || tui->dirty_x0 >= tui->dirty_x1 ||
+	    tui->img.len == 0)
+		return (-1);
+	tui_draw_frame(tui);
+	if (fr->w != at->w || fr->h != at->h || fr->ox != at->ox ||
+	    fr->oy != at->oy || fr->scale != at->scale ||
+	    l->img_row != tui->img_at_row || l->img_col != tui->img_at_col ||
+	    fr->scale <= 0)
+		return (-1);
+	/* The crosshair reaches 8 frame pixels past the brush circle. */
+	m = 12 + (int)ceilf(fr->scale);
+	x0 = (int)floorf((tui->dirty_x0 - fr->ox) * fr->scale) - m;
+	y0 = (int)floorf((tui->dirty_y0 - fr->oy) * fr->scale) - m;
+	x1 = (int)ceilf((tui->dirty_x1 - fr->ox) * fr->scale) + m;
+	y1 = (int)ceilf((tui->dirty_y1 - fr->oy) * fr->scale) + m;
+	tui_draw_cell(tui, &cw, &ch);
+	memset(&out, 0, sizeof out);
+	if (sixel_enc_region(tui->sx, fr, l->img_row, l->img_col, cw, ch, x0,
+	    y0, x1, y1, &out) == 0) {
+		log_debug(LOG_UI, "part %d,%d-%d,%d: %zu bytes", x0, y0, x1,
+		    y1, out.len);
+		if (buf_write(&out, STDOUT_FILENO) != 0)
+			log_debug(LOG_UI, "image write failed");
+	}
+	buf_free(&out);
+	tui->img_part = 1;
+	return (0);
 }
 
 /* Write the kept image bytes to the terminal. */
@@ -547,14 +689,20 @@ tui_draw(struct tui *tui)
 		tui_draw_status(tui);
 	wnoutrefresh(stdscr);
 	doupdate();
+	tui_draw_swatches(tui);
 
 	if (tui->help || !tui->open || !tui->img_dirty)
 		return;
-	if (tui->img_stale)
+	if (tui->img_stale && tui_draw_part(tui) == 0)
+		goto done;
+	/* The kept image is older than the screen: make it again. */
+	if (tui->img_stale || tui->img_part)
 		tui_draw_compose(tui);
-	tui->img_stale = 0;
 	tui_draw_image(tui);
-	tui->img_dirty = 0;
+	tui->img_part = 0;
+done:
+	tui->img_stale = tui->img_dirty = tui->img_full = 0;
+	tui->dirty_x0 = tui->dirty_x1 = 0;
 }
 
 /* The cell of a mouse report (pixels under SGR-Pixels). */
@@ -575,14 +723,17 @@ tui_draw_mouse_cell(struct tui *tui, const struct tui_mouse *m, int *col,
 
 /*
  * The tile pixel under a mouse report: pixels under SGR-Pixels, else the
- * centre of the cell.
+ * centre of the cell.  With clamp set (a drag), a report off the image
+ * gives the nearest pixel on the tile's edge instead of -1.
  */
 int
-tui_draw_mouse_to_tile(struct tui *tui, const struct tui_mouse *m, int *x,
-    int *y)
+tui_draw_mouse_to_tile(struct tui *tui, const struct tui_mouse *m, int clamp,
+    int *x, int *y)
 {
 	struct tui_layout	*l = &tui->lay;
-	int			 cw, ch, fx, fy;
+	struct frame		*fr = &tui->fr;
+	struct view		*v = &tui->v;
+	int			 cw, ch, fx, fy, tx, ty;
 
 	tui_draw_cell(tui, &cw, &ch);
 	if (tui->pixel_mouse) {
@@ -592,7 +743,19 @@ tui_draw_mouse_to_tile(struct tui *tui, const struct tui_mouse *m, int *x,
 		fx = (m->x - l->img_col) * cw + cw / 2;
 		fy = (m->y - l->img_row) * ch + ch / 2;
 	}
-	if (fx < 0 || fy < 0 || fx >= tui->fr.w || fy >= tui->fr.h)
+	if (!clamp) {
+		if (fx < 0 || fy < 0 || fx >= fr->w || fy >= fr->h)
+			return (-1);
+		return (compose_to_tile(fr, v, fx, fy, x, y));
+	}
+	if (fr->w <= 0 || fr->h <= 0 || fr->scale <= 0 || v->w <= 0 ||
+	    v->h <= 0)
 		return (-1);
-	return (compose_to_tile(&tui->fr, &tui->v, fx, fy, x, y));
+	fx = fx < 0 ? 0 : fx >= fr->w ? fr->w - 1 : fx;
+	fy = fy < 0 ? 0 : fy >= fr->h ? fr->h - 1 : fy;
+	tx = fr->ox + (int)(fx / fr->scale);
+	ty = fr->oy + (int)(fy / fr->scale);
+	*x = tx < 0 ? 0 : tx >= v->w ? v->w - 1 : tx;
+	*y = ty < 0 ? 0 : ty >= v->h ? v->h - 1 : ty;
+	return (0);
 }

@@ -113,6 +113,7 @@ struct tui {
 	uint8_t			*rgb;
 	uint8_t			*mask;
 	uint8_t			*snap;			/* before the change */
+	uint8_t			*base;			/* as last stored */
 	uint8_t			*pred;			/* NULL: none */
 	size_t			 counts[256];
 	struct tools_undo	*undo;
@@ -123,6 +124,7 @@ struct tui {
 	int			 pen;			/* a stroke is open */
 	int			 pen_x, pen_y;
 	int			 unsaved;		/* last save failed */
+	int			 broken;		/* label unreadable */
 
 	/* The view and its encoded image. */
 	struct view		 v;
@@ -133,6 +135,15 @@ struct tui {
 	struct buf		 img;			/* encoded */
 	int			 img_stale;		/* compose again */
 	int			 img_dirty;		/* write again */
+	/* A small change (a stroke, a cursor move) lies in these tile
+	 * pixels (x0 >= x1: none); unless img_full is set, the sixel
+	 * renderer sends only that part.  img_part: the screen was last
+	 * changed by a part, so img holds an older whole image. */
+	int			 img_full;
+	int			 img_part;
+	int			 dirty_x0, dirty_y0, dirty_x1, dirty_y1;
+	struct frame		 img_at;		/* geometry of img */
+	int			 img_at_row, img_at_col;
 
 	/* The screen. */
 	int			 help;			/* page + 1; 0: off */
@@ -156,11 +167,18 @@ void		 tui_draw_layout(struct tui *);
 void		 tui_draw_colours(struct tui *);
 void		 tui_draw(struct tui *);
 void		 tui_draw_compose(struct tui *);
+/* Only the tile pixels x0..x1-1, y0..y1-1 changed (with the cursor
+ * that may lie around them). */
+void		 tui_draw_changed_at(struct tui *, int, int, int, int);
 int		 tui_draw_help_pages(struct tui *);
 const char	*tui_draw_order_name(int);
-/* The tile pixel under a mouse report; -1 if none. */
+/* The key that chooses class i; "[key] name" (a static buffer). */
+char		 tui_draw_class_key(struct tui *, int);
+const char	*tui_draw_class_name(struct tui *, int);
+/* The tile pixel under a mouse report; -1 if none.  With the int set, a
+ * report off the image clamps to the tile's edge (a drag). */
 int		 tui_draw_mouse_to_tile(struct tui *, const struct tui_mouse *,
-		     int *, int *);
+		     int, int *, int *);
 /* The cell of a mouse report. */
 void		 tui_draw_mouse_cell(struct tui *, const struct tui_mouse *,
 		     int *, int *);

@@ -4,8 +4,10 @@
  * Curses owns the text (side panel, message and status lines); the image is
  * written around it, after doupdate(), by tui-draw.c.  Everything the
  * expert changes is saved at once: a stroke when the pen lifts, a fill, an
- * undo, a redo or an accepted prediction each become one store_label_put,
- * so killing the process loses at most the stroke in progress.
+ * undo, a redo or an accepted prediction each become one store_label_apply,
+ * so killing the process loses at most the stroke in progress.  Only the
+ * pixels the expert changed are written, onto the label as it is stored
+ * then, so that two experts on one tile never lose each other's work.
  *
  * The terminal is given back on every way out: a normal quit, fatal()
  * (through fatal_set_hook) and the signals that end a process.  The signal
@@ -73,6 +75,14 @@ tui_restore(void)
 	if (write(STDOUT_FILENO, MOUSE_OFF, strlen(MOUSE_OFF)) < 0) {
 		/* Nothing more can be done about the terminal. */
 	}
+	/*
+	 * Blank the alternate screen before leaving it: a terminal resized
+	 * meanwhile (tmux) may carry some of its rows over into the normal
+	 * screen, which would then show the tile above the prompt.
+	 */
+	attrset(A_NORMAL);
+	clear();
+	refresh();
 	endwin();
 }
 
@@ -142,6 +152,8 @@ tui_start(struct tui *tui)
 	tui_reset_add(MOUSE_OFF);
 	tui_reset_add(tigetstr("sgr0"));
 	tui_reset_add(tigetstr("cnorm"));
+	tui_reset_add(tigetstr("rmkx"));
+	tui_reset_add(tigetstr("clear"));	/* see tui_restore */
 	tui_reset_add(tigetstr("rmcup"));
 	tui_reset_add("\r\n");
 
@@ -202,6 +214,24 @@ tui_changed(struct tui *tui)
 {
 	tui->img_stale = 1;
 	tui->img_dirty = 1;
+	tui->img_full = 1;
+}
+
+/*
+ * Only what is around the cursor changed, from where it was (x, y) to
+ * where it is: the brush's paint between them, the outline of what it
+ * painted and the cursor itself.
+ */
+static void
+tui_changed_cursor(struct tui *tui, int x, int y)
+{
+	struct view	*v = &tui->v;
+	int		 pad = v->brush + 2;
+
+	tui_draw_changed_at(tui, (x < v->cur_x ? x : v->cur_x) - pad,
+	    (y < v->cur_y ? y : v->cur_y) - pad,
+	    (x > v->cur_x ? x : v->cur_x) + pad + 1,
+	    (y > v->cur_y ? y : v->cur_y) + pad + 1);
 }
 
 /* Load the class table and clean the names for display. */
@@ -261,9 +291,8 @@ tui_queue_forget(struct tui *tui)
 }
 
 /*
- * Decode the tile into rgb (w x h): the image is cropped or padded with
- * grey to the tile's size, so a tile stored padded still lines up with its
- * mask.
+ * Decode the tile into rgb (w x h); an image of another size than the
+ * tile's is refused (rgb stays grey).
  */
 static int
 tui_decode(struct tui *tui, char **cause)
@@ -279,6 +308,14 @@ tui_decode(struct tui *tui, char **cause)
 	if (image_decode(name, t->jpeg, t->jpeg_len, (uint64_t)1 << 28, &img,
 	    &info, cause) != 0)
 		return (-1);
+	/* The label is the tile's size: a different image would not line up
+	 * with it (the copy below stays within both all the same). */
+	if (img.w != t->w || img.h != t->h) {
+		set_cause(cause, "tile %lld: the image is %dx%d, the tile "
+		    "%dx%d", (long long)t->id, img.w, img.h, t->w, t->h);
+		image_free(&img);
+		return (-1);
+	}
 	cw = img.w < t->w ? img.w : t->w;
 	for (y = 0; y < t->h && y < img.h; y++)
 		memcpy(tui->rgb + (size_t)y * t->w * 3,
@@ -299,9 +336,10 @@ tui_close_tile(struct tui *tui)
 	free(tui->rgb);
 	free(tui->mask);
 	free(tui->snap);
+	free(tui->base);
 	free(tui->pred);
 	tui->source = tui->author = NULL;
-	tui->rgb = tui->mask = tui->snap = tui->pred = NULL;
+	tui->rgb = tui->mask = tui->snap = tui->base = tui->pred = NULL;
 	tools_undo_clear(tui->undo);
 	tui->open = 0;
 }
@@ -330,14 +368,16 @@ tui_view_tile(struct tui *tui)
 /*
  * Open a tile: its bytes, its label as it is in the project now (another
  * expert may have changed it) and its prediction.  The tile open before
- * stays open if this one cannot be read.
+ * stays open if this one cannot be read.  A label that cannot be read
+ * (corrupt) shows as none, with the error on the message line, and the
+ * tile is read-only: nothing is ever written over it from here.
  */
 static int
 tui_open_tile(struct tui *tui, int64_t id, char **cause)
 {
 	struct tile	 t;
 	uint8_t		*mask;
-	char		*dcause = NULL;
+	char		*dcause = NULL, *lcause = NULL;
 	const char	*base;
 	size_t		 n, i;
 
@@ -352,17 +392,24 @@ tui_open_tile(struct tui *tui, int64_t id, char **cause)
 	}
 	n = (size_t)t.w * t.h;
 	mask = xmalloc(n);
-	if (store_label_get(tui->st, id, mask, n, cause) < 0) {
-		free(mask);
-		tile_free(&t);
-		return (-1);
-	}
+	if (store_label_get(tui->st, id, mask, n, &lcause) < 0)
+		memset(mask, MASK_VOID, n);
 
 	tui_close_tile(tui);
 	tui->t = t;
 	tui->open = 1;
+	/* What the message line said was about the tile before. */
+	free(tui->msg);
+	tui->msg = NULL;
+	tui->broken = lcause != NULL;
+	if (lcause != NULL)
+		tui_message(tui, 1, "read-only, the label cannot be read: %s",
+		    lcause);
+	free(lcause);
 	tui->mask = mask;
 	tui->snap = xmalloc(n);
+	tui->base = xmalloc(n);
+	memcpy(tui->base, mask, n);
 	tui->rgb = xmalloc(n * 3);
 	if (tui_decode(tui, &dcause) != 0)
 		tui_cause(tui, "decode", dcause);
@@ -407,36 +454,62 @@ tui_open_index(struct tui *tui, size_t i)
 }
 
 /*
- * Save the mask as a new revision of the label if it differs from snap,
- * recording the change for undo when record is set.
+ * Save what changed since the label was last stored (base -> mask) as a
+ * new revision, applied onto the label as it is in the project now; the
+ * merged label (with other experts' changes) becomes the view.  With
+ * record set, the change from snap to mask is recorded for undo first;
+ * partial says the change is on the screen already (a stroke).
  */
 static void
-tui_save(struct tui *tui, const char *what, int record)
+tui_save(struct tui *tui, const char *what, int record, int partial)
 {
 	struct tile	*t = &tui->t;
 	char		*cause = NULL;
 	size_t		 n = (size_t)t->w * t->h;
 	double		 start;
+	int		 rev;
 
 	if (record && !tools_undo_push(tui->undo, tui->snap, tui->mask, t->w,
 	    t->h))
 		return;
-	tools_count(tui->mask, t->w, t->h, tui->counts);
-	tui_changed(tui);
+	/* Strokes are on the screen already; a fill, an undo are not. */
+	if (!partial)
+		tui_changed(tui);
 	start = now_seconds();
-	if (store_label_put(tui->st, t->id, tui->mask, n, tui->user, what,
-	    &cause) != 0) {
+	if (store_label_apply(tui->st, t->id, tui->base, tui->mask, n,
+	    tui->user, what, &rev, tui->base, &cause) != 0) {
+		tools_count(tui->mask, t->w, t->h, tui->counts);
 		tui->unsaved = 1;
 		tui_cause(tui, "not saved", cause);
 		return;
 	}
+	/* Another expert's changes came with it: show them. */
+	if (memcmp(tui->mask, tui->base, n) != 0) {
+		memcpy(tui->mask, tui->base, n);
+		tui_changed(tui);
+	}
+	tools_count(tui->mask, t->w, t->h, tui->counts);
 	log_debug(LOG_UI, "tile %lld: %s saved in %.3f ms", (long long)t->id,
 	    what, (now_seconds() - start) * 1e3);
 	tui->unsaved = 0;
-	t->revision++;
+	t->revision = rev;
 	free(tui->author);
 	tui->author = clean_text(tui->user);
 	tui_message(tui, 0, "%s saved (revision %d)", what, t->revision);
+}
+
+/* 1 if the open tile can be painted; else says why not. */
+static int
+tui_paintable(struct tui *tui)
+{
+	if (!tui->open)
+		return (0);
+	if (tui->broken) {
+		tui_message(tui, 1, "tile %lld: its label cannot be read; "
+		    "painting is off on this tile", (long long)tui->t.id);
+		return (0);
+	}
+	return (1);
 }
 
 /* The value the tools paint. */
@@ -452,7 +525,7 @@ tui_pen_down(struct tui *tui)
 {
 	struct view	*v = &tui->v;
 
-	if (!tui->open || tui->pen)
+	if (tui->pen || !tui_paintable(tui))
 		return;
 	memcpy(tui->snap, tui->mask, (size_t)v->w * v->h);
 	tui->pen = 1;
@@ -460,7 +533,7 @@ tui_pen_down(struct tui *tui)
 	tui->pen_y = v->cur_y;
 	tools_stamp(tui->mask, v->w, v->h, v->cur_x, v->cur_y, v->brush,
 	    tui_ink(tui));
-	tui_changed(tui);
+	tui_changed_cursor(tui, v->cur_x, v->cur_y);
 }
 
 /* With the pen down, paint from where it was to the cursor. */
@@ -484,7 +557,7 @@ tui_pen_up(struct tui *tui)
 	if (!tui->pen)
 		return;
 	tui->pen = 0;
-	tui_save(tui, tui->eraser ? "erase" : "stroke", 1);
+	tui_save(tui, tui->eraser ? "erase" : "stroke", 1, 1);
 }
 
 /* Move the cursor by (dx, dy), inside the tile; paints if the pen is down. */
@@ -492,6 +565,7 @@ static void
 tui_move(struct tui *tui, int dx, int dy)
 {
 	struct view	*v = &tui->v;
+	int		 x = v->cur_x, y = v->cur_y;
 
 	if (!tui->open)
 		return;
@@ -506,7 +580,7 @@ tui_move(struct tui *tui, int dx, int dy)
 	if (v->cur_y >= v->h)
 		v->cur_y = v->h - 1;
 	tui_pen_move(tui);
-	tui_changed(tui);
+	tui_changed_cursor(tui, x, y);
 }
 
 /* Fill the region under the cursor. */
@@ -516,17 +590,18 @@ tui_fill(struct tui *tui)
 	struct view	*v = &tui->v;
 	size_t		 n;
 
-	if (!tui->open)
+	if (!tui_paintable(tui))
 		return;
 	memcpy(tui->snap, tui->mask, (size_t)v->w * v->h);
 	n = tools_fill(tui->mask, v->w, v->h, v->cur_x, v->cur_y,
 	    tui_ink(tui));
 	if (n == 0) {
 		tui_message(tui, 0, "fill: the region is already %s",
-		    tui->eraser ? "not labelled" : tui->names[tui->cls]);
+		    tui->eraser ? "not labelled" :
+		    tui_draw_class_name(tui, tui->cls));
 		return;
 	}
-	tui_save(tui, "fill", 1);
+	tui_save(tui, "fill", 1, 0);
 }
 
 /* Undo or redo one change and save the result. */
@@ -536,7 +611,7 @@ tui_undo(struct tui *tui, int redo)
 	struct view	*v = &tui->v;
 	int		 done;
 
-	if (!tui->open)
+	if (!tui_paintable(tui))
 		return;
 	if (redo)
 		done = tools_redo(tui->undo, tui->mask, v->w, v->h);
@@ -546,7 +621,7 @@ tui_undo(struct tui *tui, int redo)
 		tui_message(tui, 0, "nothing to %s", redo ? "redo" : "undo");
 		return;
 	}
-	tui_save(tui, redo ? "redo" : "undo", 0);
+	tui_save(tui, redo ? "redo" : "undo", 0, 0);
 }
 
 /* Take the prediction as the label; the expert then corrects it. */
@@ -555,7 +630,7 @@ tui_accept(struct tui *tui)
 {
 	struct view	*v = &tui->v;
 
-	if (!tui->open)
+	if (!tui_paintable(tui))
 		return;
 	if (tui->pred == NULL) {
 		tui_message(tui, 1, "no prediction for this tile yet "
@@ -569,7 +644,7 @@ tui_accept(struct tui *tui)
 		return;
 	}
 	tui->show |= SHOW_LABEL;
-	tui_save(tui, "accept", 1);
+	tui_save(tui, "accept", 1, 0);
 }
 
 /* Set the open tile's state, then go to the next tile in the queue. */
@@ -577,6 +652,7 @@ static void
 tui_set_state(struct tui *tui, int state)
 {
 	char	*cause = NULL;
+	int64_t	 id;
 
 	if (!tui->open)
 		return;
@@ -590,13 +666,16 @@ tui_set_state(struct tui *tui, int state)
 		tui->q[tui->qi].state = state;
 		tui->q[tui->qi].known = 1;
 	}
-	tui_message(tui, 0, "tile %lld %s", (long long)tui->t.id,
-	    state == TILE_DONE ? "done" : "skipped");
-	if (tui->qi + 1 < tui->nq)
+	id = tui->t.id;
+	if (tui->qi + 1 < tui->nq) {
 		tui_open_index(tui, tui->qi + 1);
-	else
+		/* Unless opening the next one had something to say. */
+		if (tui->msg == NULL)
+			tui_message(tui, 0, "tile %lld %s", (long long)id,
+			    state == TILE_DONE ? "done" : "skipped");
+	} else
 		tui_message(tui, 0, "tile %lld %s; that was the last of the "
-		    "queue", (long long)tui->t.id,
+		    "queue", (long long)id,
 		    state == TILE_DONE ? "done" : "skipped");
 }
 
@@ -677,7 +756,11 @@ tui_order(struct tui *tui)
 		    tui_draw_order_name(tui->order));
 }
 
-/* Choose a class by a key: a class's own key, else a digit as an index. */
+/*
+ * Choose a class by a key: a class's own key, else (with digits set) a
+ * digit as the index of a class that has no key of its own, as the panel
+ * shows them (tui_draw_class_key).
+ */
 static int
 tui_class_key(struct tui *tui, int ch, int digits)
 {
@@ -691,15 +774,14 @@ tui_class_key(struct tui *tui, int ch, int digits)
 		if (!digits || ch < '0' || ch > '9')
 			return (0);
 		i = ch - '0';
-		if (i >= tui->cl.n) {
-			tui_message(tui, 1, "no class %d (the project has %d)",
-			    i, tui->cl.n);
+		if (i >= tui->cl.n || tui_draw_class_key(tui, i) != ch) {
+			tui_message(tui, 1, "no class has the key %c", ch);
 			return (1);
 		}
 	}
 	tui->cls = i;
 	tui->eraser = 0;
-	tui_message(tui, 0, "class %s", tui->names[i]);
+	tui_message(tui, 0, "class %s", tui_draw_class_name(tui, i));
 	return (1);
 }
 
@@ -709,7 +791,7 @@ tui_class_step(struct tui *tui, int delta)
 {
 	tui->cls = (tui->cls + delta + tui->cl.n) % tui->cl.n;
 	tui->eraser = 0;
-	tui_message(tui, 0, "class %s", tui->names[tui->cls]);
+	tui_message(tui, 0, "class %s", tui_draw_class_name(tui, tui->cls));
 }
 
 /* Make the brush bigger or smaller. */
@@ -723,6 +805,7 @@ tui_brush(struct tui *tui, int delta)
 		v->brush = 0;
 	if (v->brush > BRUSH_MAX)
 		v->brush = BRUSH_MAX;
+	tui_message(tui, 0, "brush %d", v->brush);
 	tui_changed(tui);
 }
 
@@ -965,7 +1048,7 @@ tui_mouse_panel(struct tui *tui, const struct tui_mouse *m)
 		if (row - l->class_row < tui->cl.n) {
 			tui->cls = row - l->class_row;
 			tui->eraser = 0;
-			tui_message(tui, 0, "class %s", tui->names[tui->cls]);
+			tui_message(tui, 0, "class %s", tui_draw_class_name(tui, tui->cls));
 		} else {
 			tui->eraser = 1;
 			tui_message(tui, 0, "eraser on");
@@ -986,15 +1069,26 @@ static void
 tui_mouse(struct tui *tui, const struct tui_mouse *m)
 {
 	struct view	*v = &tui->v;
-	int		 x, y;
+	int		 x, y, ox = v->cur_x, oy = v->cur_y;
 
 	if (m->button == 64 || m->button == 65) {
 		tui_brush(tui, m->button == 64 ? 1 : -1);
 		return;
 	}
+	/* A drag goes on to the image's edge, even over the panel. */
+	if (tui->pen && (m->motion || m->release) &&
+	    tui_draw_mouse_to_tile(tui, m, 1, &x, &y) == 0) {
+		v->cur_x = x;
+		v->cur_y = y;
+		tui_pen_move(tui);
+		if (m->release)
+			tui_pen_up(tui);
+		tui_changed_cursor(tui, ox, oy);
+		return;
+	}
 	if (tui_mouse_panel(tui, m))
 		return;
-	if (!tui->open || tui_draw_mouse_to_tile(tui, m, &x, &y) != 0) {
+	if (!tui->open || tui_draw_mouse_to_tile(tui, m, 0, &x, &y) != 0) {
 		if (m->release)
 			tui_pen_up(tui);
 		return;
@@ -1008,7 +1102,7 @@ tui_mouse(struct tui *tui, const struct tui_mouse *m)
 		tui_pen_down(tui);
 	else if (m->button == 0)
 		tui_pen_move(tui);
-	tui_changed(tui);
+	tui_changed_cursor(tui, ox, oy);
 }
 
 /*

@@ -510,6 +510,65 @@ labels_round_trip_with_history(void **state)
 	free(path);
 }
 
+/*
+ * Two experts on one tile, each with the label as it was when they opened
+ * it: each change is applied onto the newest revision, so neither loses
+ * the other's pixels; a corrupt label is never written over.
+ */
+static void
+label_apply_merges_concurrent_changes(void **state)
+{
+	struct store	*st;
+	uint8_t		 base[TW * TH], a[TW * TH], b[TW * TH], got[TW * TH];
+	char		*path = scratch("apply.s4lab"), *cause = NULL;
+	int64_t		 ids[1];
+	int		 rev = 0;
+
+	st = store_open(path, STORE_CREATE, &cause);
+	add_tiles(st, 1, ids);
+	memset(base, MASK_VOID, sizeof base);
+	memcpy(a, base, sizeof a);
+	memcpy(b, base, sizeof b);
+	a[0] = 1;			/* alice's dab */
+	b[TW * TH - 1] = 2;		/* bob's dab, on his stale copy */
+
+	assert_int_equal(store_label_apply(st, ids[0], base, a, sizeof a,
+	    "alice", "stroke", &rev, got, &cause), 0);
+	assert_int_equal(rev, 1);
+	assert_int_equal(got[0], 1);
+	assert_int_equal(store_label_apply(st, ids[0], base, b, sizeof b,
+	    "bob", "stroke", &rev, got, &cause), 0);
+	assert_int_equal(rev, 2);
+	assert_int_equal(got[0], 1);
+	assert_int_equal(got[TW * TH - 1], 2);
+	/* Alice paints again from her view after her own save. */
+	memcpy(base, a, sizeof base);
+	a[TW] = 3;
+	assert_int_equal(store_label_apply(st, ids[0], base, a, sizeof a,
+	    "alice", "stroke", &rev, got, &cause), 0);
+	assert_int_equal(rev, 3);
+	assert_int_equal(store_label_get(st, ids[0], got, sizeof got,
+	    &cause), 0);
+	assert_int_equal(got[0], 1);
+	assert_int_equal(got[TW], 3);
+	assert_int_equal(got[TW * TH - 1], 2);
+	assert_int_equal(query_int(st, "SELECT max(revision) FROM "
+	    "label_history"), 3);
+	assert_int_equal(query_int(st, "SELECT revision FROM labels"), 3);
+
+	/* A corrupt stored label: refused, nothing written. */
+	assert_int_equal(sqlite3_exec(store_db(st), "UPDATE labels SET "
+	    "mask = x'0102030405'", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(store_label_apply(st, ids[0], base, a, sizeof a,
+	    "alice", "stroke", &rev, got, &cause), -1);
+	assert_non_null(strstr(cause, "corrupt"));
+	free(cause);
+	assert_int_equal(query_int(st, "SELECT count(*) FROM label_history"),
+	    3);
+	store_close(st);
+	free(path);
+}
+
 static void
 mask_unpack_refuses_bad_data(void **state)
 {
@@ -794,6 +853,7 @@ main(void)
 		cmocka_unit_test(kill_9_mid_writes_leaves_a_consistent_file),
 		cmocka_unit_test(tile_ids_in_queue_orders),
 		cmocka_unit_test(classes_round_trip),
+		cmocka_unit_test(label_apply_merges_concurrent_changes),
 	};
 
 	return (cmocka_run_group_tests(tests, setup, teardown));

@@ -293,6 +293,32 @@ undo_keeps_only_the_changed_rectangle(void **state)
 	free(snap);
 }
 
+/* Undo and redo touch only the pixels the change made: another expert's
+ * pixels inside its rectangle stay. */
+static void
+undo_leaves_other_pixels_in_the_rectangle(void **state)
+{
+	struct tools_undo	*u = tools_undo_new(0);
+	uint8_t			*m = void_mask(10, 10), *snap;
+
+	snap = void_mask(10, 10);
+	m[0] = 1;
+	m[99] = 1;
+	assert_int_equal(tools_undo_push(u, snap, m, 10, 10), 1);
+	m[55] = 4;			/* merged in from someone else */
+	assert_true(tools_undo(u, m, 10, 10));
+	assert_int_equal(m[0], MASK_VOID);
+	assert_int_equal(m[99], MASK_VOID);
+	assert_int_equal(m[55], 4);
+	assert_true(tools_redo(u, m, 10, 10));
+	assert_int_equal(m[0], 1);
+	assert_int_equal(m[99], 1);
+	assert_int_equal(m[55], 4);
+	tools_undo_free(u);
+	free(m);
+	free(snap);
+}
+
 static void
 a_new_change_drops_the_redo_branch(void **state)
 {
@@ -381,6 +407,7 @@ main(void)
 		cmocka_unit_test(fill_follows_a_long_maze),
 		cmocka_unit_test(undo_and_redo_restore_each_stroke),
 		cmocka_unit_test(undo_keeps_only_the_changed_rectangle),
+		cmocka_unit_test(undo_leaves_other_pixels_in_the_rectangle),
 		cmocka_unit_test(a_new_change_drops_the_redo_branch),
 		cmocka_unit_test(undo_memory_is_bounded_dropping_the_oldest),
 	};

@@ -157,11 +157,20 @@ mouse_maps_to_the_pixel_under_it(void **state)
 	memset(&m, 0, sizeof m);
 	m.x = tui.lay.img_col * 10 + 10 * 10 + 3;
 	m.y = tui.lay.img_row * 20 + 7 * 10 + 9;
-	assert_int_equal(tui_draw_mouse_to_tile(&tui, &m, &x, &y), 0);
+	assert_int_equal(tui_draw_mouse_to_tile(&tui, &m, 0, &x, &y), 0);
 	assert_int_equal(x, 10);
 	assert_int_equal(y, 7);
 	m.x = 0;
-	assert_int_equal(tui_draw_mouse_to_tile(&tui, &m, &x, &y), -1);
+	assert_int_equal(tui_draw_mouse_to_tile(&tui, &m, 0, &x, &y), -1);
+	/* A drag off the image stops at its edge: left, right, below. */
+	assert_int_equal(tui_draw_mouse_to_tile(&tui, &m, 1, &x, &y), 0);
+	assert_int_equal(x, 0);
+	assert_int_equal(y, 7);
+	m.x = 99 * 10;
+	m.y = 29 * 20;
+	assert_int_equal(tui_draw_mouse_to_tile(&tui, &m, 1, &x, &y), 0);
+	assert_int_equal(x, 63);
+	assert_int_equal(y, 47);
 	frame_free(&tui.fr);
 	buf_free(&tui.img);
 
@@ -175,11 +184,11 @@ mouse_maps_to_the_pixel_under_it(void **state)
 	tui_draw_compose(&tui);
 	m.x = 10;
 	m.y = 5;
-	assert_int_equal(tui_draw_mouse_to_tile(&tui, &m, &x, &y), 0);
+	assert_int_equal(tui_draw_mouse_to_tile(&tui, &m, 0, &x, &y), 0);
 	assert_int_equal(x, 8);
 	assert_int_equal(y, 7);
 	m.y = 27;
-	assert_int_equal(tui_draw_mouse_to_tile(&tui, &m, &x, &y), -1);
+	assert_int_equal(tui_draw_mouse_to_tile(&tui, &m, 0, &x, &y), -1);
 	frame_free(&tui.fr);
 	buf_free(&tui.img);
 	free(rgb);
