@@ -1138,6 +1138,7 @@ net_copy_weights(struct net *net, const struct st_file *st,
     const char *path, char **cause)
 {
 	struct tensor	*t, *p;
+	size_t		 j;
 	int		 i;
 
 	if (st->n != net->np)
@@ -1153,6 +1154,16 @@ net_copy_weights(struct net *net, const struct st_file *st,
 		    p->ndim * sizeof *p->shape) != 0)
 			return (net_cause(cause, "%s: tensor \"%s\" has the "
 			    "wrong shape", path, net->p[i].name));
+	}
+	for (i = 0; i < net->np; i++) {
+		t = st_find(st, net->p[i].name);
+		for (j = 0; j < t->n; j++) {
+			if (!isfinite(t->data[j]))
+				return (net_cause(cause, "%s: tensor \"%s\" "
+				    "has a non-finite weight (%g at %zu)",
+				    path, net->p[i].name, (double)t->data[j],
+				    j));
+		}
 	}
 	for (i = 0; i < net->np; i++) {
 		p = net->p[i].t;

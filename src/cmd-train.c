@@ -15,12 +15,14 @@ static int	cmd_train_exec(int, char **);
 static const char *cmd_train_options[] = {
 	"-w, --wait\trun the job here with a progress bar",
 	"-b, --background\talso start a detached trainer",
-	"-s, --steps N\ttraining steps (default: as many as fit --minutes)",
-	"-m, --minutes M\ttime budget of the whole job when no --steps (8)",
+	"-s, --steps N\ttraining steps, 0..1e7 (0, the default: as many as "
+	    "fit --minutes)",
+	"-m, --minutes M\ttime budget of the whole job when no --steps, "
+	    "0.01..1e5 (8)",
 	"-S, --seed N\tseed of weights, shuffling and augmentation (1)",
 	"-u, --supervised-only\tno consistency loss on unlabelled tiles",
-	"-W, --width N\tchannels of the first level (16)",
-	"-t, --threads N\tthreads (default: all)",
+	"-W, --width N\tchannels of the first level, 1..512 (16)",
+	"-t, --threads N\tthreads, 0..256 (0, the default: all)",
 	NULL
 };
 
@@ -40,13 +42,26 @@ train_hook(const char *phase, double fraction, double eta)
 	progress_set(&train_pg, fraction);
 }
 
-/* Wait for a job run by another trainer, drawing its progress. */
+/*
+ * Wait for a job run by another trainer, drawing its progress.  If we
+ * are interrupted, the job (which we queued) is cancelled.
+ */
 static int
 train_follow(struct store *st, int64_t id, struct job *job, char **cause)
 {
 	static char	phase[32];
+	char		*cause2 = NULL;
+	int		 asked = 0;
 
 	for (;;) {
+		if (job_interrupted() != 0 && !asked) {
+			if (job_cancel(st, id, &cause2) != 0) {
+				log_debug(LOG_TRAIN, "%s", cause2);
+				free(cause2);
+				cause2 = NULL;
+			}
+			asked = 1;
+		}
 		if (job_get(st, id, job, cause) != 0)
 			return (-1);
 		if (job->state != JOB_QUEUED && job->state != JOB_RUNNING)
@@ -69,6 +84,7 @@ train_wait(struct store *st, int64_t id)
 
 	progress_begin(&train_pg, "start", 1.0);
 	job_set_hook(train_hook);
+	job_catch_signals();
 	rc = job_claim(st, id, &job, &cause);
 	if (rc == 1) {
 		rc = trainer_run_job(st, &job, &cause);
@@ -83,6 +99,12 @@ train_wait(struct store *st, int64_t id)
 		if (rc == -1)
 			xasprintf(&cause, "%s", job.message);
 		job_clear(&job);
+	}
+	if (rc == 1 && job_interrupted() != 0) {
+		fprintf(stderr, "%s: interrupted: job %lld cancelled, nothing "
+		    "stored\n", cmd_prefix, (long long)id);
+		free(cause);
+		return (128 + job_interrupted());
 	}
 	if (rc == 1)
 		fprintf(stderr, "%s: job %lld cancelled\n", cmd_prefix,
@@ -100,29 +122,58 @@ train_wait(struct store *st, int64_t id)
 	return (EXIT_OK);
 }
 
-/* Append "key":value to a JSON object being built. */
-static void
-train_param(char **json, const char *key, double value)
-{
-	char	*s;
-
-	xasprintf(&s, "%s%s\"%s\":%.17g", *json, (*json)[1] == '\0' ? "" :
-	    ",", key, value);
-	free(*json);
-	*json = s;
-}
+/*
+ * The numeric options: their JSON key and the range the trainer accepts
+ * (params_read in train.c).  --steps 0 means "as many as fit the budget",
+ * as when it is absent.
+ */
+static const struct train_opt {
+	int		 ch;
+	const char	*name;
+	const char	*key;
+	double		 min, max;
+} train_opts[] = {
+	{ 's', "steps", "steps", 0, 1e7 },
+	{ 'm', "minutes", "minutes", 0.01, 1e5 },
+	{ 'S', "seed", "seed", 0, 9e15 },
+	{ 'W', "width", "width", 1, 512 },
+	{ 't', "threads", "threads", 0, 256 },
+	{ 'u', "supervised-only", "supervised_only", 0, 1 },
+};
+#define TRAIN_NOPTS (sizeof train_opts / sizeof train_opts[0])
 
 /* Read a number option; -1 if malformed. */
 static int
-train_number(const char *arg, double min, double max, double *v)
+train_number(const char *arg, double *v)
 {
 	char	*end;
 
 	*v = strtod(arg, &end);
-	if (end == arg || isspace((unsigned char)*arg) || *end != '\0' || !isfinite(*v) || *v < min ||
-	    *v > max)
+	if (end == arg || isspace((unsigned char)*arg) || *end != '\0' ||
+	    !isfinite(*v))
 		return (-1);
 	return (0);
+}
+
+/* The params as a flat JSON object: each option once, the last given. */
+static char *
+train_params(const double *value, const int *set)
+{
+	char	*json, *s;
+	size_t	 i;
+
+	json = xstrdup("{");
+	for (i = 0; i < TRAIN_NOPTS; i++) {
+		if (!set[i])
+			continue;
+		xasprintf(&s, "%s%s\"%s\":%.17g", json, json[1] == '\0' ?
+		    "" : ",", train_opts[i].key, value[i]);
+		free(json);
+		json = s;
+	}
+	xasprintf(&s, "%s}", json);
+	free(json);
+	return (s);
 }
 
 static int
@@ -139,13 +190,14 @@ cmd_train_exec(int argc, char **argv)
 		{ "threads", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct store	*st;
-	char		*params, *cause = NULL, *s;
+	struct store	*st = NULL;
+	char		*params = NULL, *cause = NULL;
 	int		 ch, wait = 0, bg = 0, rc = EXIT_OK;
-	double		 v;
+	int		 set[TRAIN_NOPTS] = { 0 };
+	double		 value[TRAIN_NOPTS], v;
+	size_t		 i;
 	int64_t		 id;
 
-	params = xstrdup("{");
 	while ((ch = getopt_long(argc, argv, "bwus:m:S:W:t:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
@@ -156,26 +208,33 @@ cmd_train_exec(int argc, char **argv)
 			bg = 1;
 			break;
 		case 'u':
-			train_param(&params, "supervised_only", 1);
-			break;
 		case 's':
 		case 'm':
 		case 'S':
 		case 'W':
 		case 't':
-			if (train_number(optarg, ch == 'm' ? 0.01 : ch == 's' ?
-			    1 : 0, ch == 'W' ? 512 : 9e15, &v) != 0) {
-				fprintf(stderr, "%s: bad number: %s\n",
-				    cmd_prefix, optarg);
-				free(params);
+			for (i = 0; train_opts[i].ch != ch; i++)
+				/* nothing */;
+			if (ch == 'u')
+				v = 1;
+			else if (train_number(optarg, &v) != 0) {
+				fprintf(stderr, "%s: --%s: bad number: %s\n",
+				    cmd_prefix, train_opts[i].name, optarg);
 				return (EXIT_USAGE);
 			}
-			train_param(&params, ch == 's' ? "steps" : ch == 'm' ?
-			    "minutes" : ch == 'S' ? "seed" : ch == 'W' ?
-			    "width" : "threads", v);
+			if (v < train_opts[i].min || v > train_opts[i].max ||
+			    (ch != 'm' && v != floor(v))) {
+				fprintf(stderr, "%s: --%s must be %s in %g..%g, "
+				    "not %s\n", cmd_prefix, train_opts[i].name,
+				    ch == 'm' ? "a number" : "a whole number",
+				    train_opts[i].min, train_opts[i].max,
+				    optarg);
+				return (EXIT_USAGE);
+			}
+			value[i] = v;
+			set[i] = 1;
 			break;
 		default:
-			free(params);
 			cmd_usage(&cmd_train_entry, stderr);
 			return (EXIT_USAGE);
 		}
@@ -183,13 +242,10 @@ cmd_train_exec(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	if (argc != 1) {
-		free(params);
 		cmd_usage(&cmd_train_entry, stderr);
 		return (EXIT_USAGE);
 	}
-	xasprintf(&s, "%s}", params);
-	free(params);
-	params = s;
+	params = train_params(value, set);
 
 	if ((st = store_open(argv[0], 0, &cause)) == NULL)
 		goto fail;

@@ -65,10 +65,16 @@ cmd_trainer_exec(int argc, char **argv)
 	}
 	if ((st = store_open(argv[0], 0, &cause)) == NULL)
 		goto fail;
+	job_catch_signals();
 	rc = trainer_run(st, once, stderr, &cause);
 	store_close(st);
 	if (rc < 0)
 		goto fail;
+	if (job_interrupted() != 0) {
+		fprintf(stderr, "%s: interrupted by signal %d\n", cmd_prefix,
+		    job_interrupted());
+		return (128 + job_interrupted());
+	}
 	return (rc == 0 ? EXIT_OK : EXIT_FAIL);
 
 fail:

@@ -26,6 +26,9 @@ static const char *job_states[] = {
 
 static void	(*job_hook)(const char *, double, double);
 
+/* The signal that asked this process to stop, or 0. */
+static volatile sig_atomic_t job_signal;
+
 #define JOB_COLUMNS "id, kind, state, created, started, finished, " \
 	"heartbeat, pid, host, phase, progress, epoch, loss, eta, message, " \
 	"params, cancel, model_id"
@@ -66,6 +69,35 @@ void
 job_set_hook(void (*fn)(const char *, double, double))
 {
 	job_hook = fn;
+}
+
+/* A signal handler: stop the job at the next step. */
+static void
+job_on_signal(int sig)
+{
+	job_signal = sig;
+}
+
+/* Catch SIGINT, SIGTERM and SIGHUP (without SA_RESTART, so that sleeps
+ * end early): a job run here then stops as if it was cancelled. */
+void
+job_catch_signals(void)
+{
+	struct sigaction	sa;
+
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = job_on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+/* The signal that asked us to stop, or 0. */
+int
+job_interrupted(void)
+{
+	return (job_signal);
 }
 
 /* Prepare a statement or set the cause. */
@@ -311,6 +343,8 @@ job_cancelled(struct store *st, int64_t id, char **cause)
 	sqlite3_stmt	*stmt;
 	int		 rc, cancel = 0;
 
+	if (job_signal != 0)
+		return (1);
 	stmt = job_prepare(st, "SELECT cancel FROM jobs WHERE id = ?", cause);
 	if (stmt == NULL)
 		return (-1);
@@ -382,7 +416,15 @@ job_fail(struct store *st, int64_t id, const char *message, char **cause)
 int
 job_end_cancelled(struct store *st, int64_t id, char **cause)
 {
-	return (job_end(st, id, "cancelled", 0, "cancelled", cause));
+	char	msg[64];
+	int	sig = job_signal;
+
+	if (sig == 0)
+		return (job_end(st, id, "cancelled", 0, "cancelled", cause));
+	snprintf(msg, sizeof msg, "interrupted by signal %d (%s)", sig,
+	    sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" :
+	    sig == SIGHUP ? "SIGHUP" : "signal");
+	return (job_end(st, id, "cancelled", 0, msg, cause));
 }
 
 /* Ask a job to stop. */
@@ -533,10 +575,15 @@ job_get(struct store *st, int64_t id, struct job *job, char **cause)
 	return (found < 0 ? -1 : 0);
 }
 
-/* The newest queued or running job. */
+/*
+ * The newest queued or running job.  Jobs whose trainer is dead are
+ * reaped first: a dead job never counts as running.
+ */
 int
 job_current(struct store *st, struct job *job, char **cause)
 {
+	if (job_reap(st, JOB_STALE_SECONDS, cause) < 0)
+		return (-1);
 	return (job_select(st, "WHERE state IN ('queued', 'running') "
 	    "ORDER BY state = 'running' DESC, id DESC LIMIT 1", 0, job,
 	    cause));

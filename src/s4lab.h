@@ -364,7 +364,14 @@ int		 job_progress(struct store *, int64_t, const char *, int,
 /* Also call fn (phase, fraction, eta) on each job_progress in this
  * process, for a foreground progress bar; NULL to stop. */
 void		 job_set_hook(void (*)(const char *, double, double));
-/* 1 if cancellation of a job was asked, 0 if not, -1. */
+/* Catch SIGINT, SIGTERM and SIGHUP in a process that runs a job in the
+ * foreground: its job then stops at the next step and ends cancelled
+ * ("interrupted by signal N"), storing nothing. */
+void		 job_catch_signals(void);
+/* The signal caught, or 0. */
+int		 job_interrupted(void);
+/* 1 if cancellation of a job was asked (or a signal caught), 0 if not,
+ * -1. */
 int		 job_cancelled(struct store *, int64_t, char **);
 /* End a running job as done (model id, or 0), failed or cancelled. */
 int		 job_finish(struct store *, int64_t, int64_t, const char *,
@@ -380,7 +387,8 @@ int		 job_reap(struct store *, int, char **);
 /* 1 if some running job has a live process (or a fresh heartbeat). */
 int		 job_live(struct store *, int);
 int		 job_get(struct store *, int64_t, struct job *, char **);
-/* The newest queued or running job: 1 and filled, 0 if none, -1. */
+/* The newest queued or running job, after reaping dead ones: 1 and
+ * filled, 0 if none, -1. */
 int		 job_current(struct store *, struct job *, char **);
 /* All jobs, newest first; free each with job_clear, then the array. */
 int		 job_list(struct store *, struct job **, size_t *, char **);

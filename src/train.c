@@ -22,6 +22,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -63,6 +64,7 @@ struct snapshot {
 	size_t		*val, nval;	/* labelled, validation split */
 	int		 tile;
 	int		 classes;
+	char		*notes;		/* warnings for the job, or NULL */
 };
 
 struct train_params {
@@ -87,6 +89,8 @@ struct run {
 	double		 last;
 	double		 base;		/* fraction done before this phase */
 	const char	*phase;
+	const char	*notes;		/* the snapshot's warnings, or NULL */
+	double		 eta;		/* if >= 0, the ETA to report */
 };
 
 struct pred {
@@ -111,7 +115,31 @@ snapshot_free(struct snapshot *sn)
 	free(sn->lab);
 	free(sn->unl);
 	free(sn->val);
+	free(sn->notes);
 	memset(sn, 0, sizeof *sn);
+}
+
+/* Add a warning to the snapshot's notes (and the debug log). */
+static void snapshot_note(struct snapshot *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+static void
+snapshot_note(struct snapshot *sn, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*note, *s;
+
+	va_start(ap, fmt);
+	xvasprintf(&note, fmt, ap);
+	va_end(ap);
+	log_debug(LOG_TRAIN, "%s", note);
+	if (sn->notes == NULL)
+		sn->notes = note;
+	else {
+		xasprintf(&s, "%s; %s", sn->notes, note);
+		free(sn->notes);
+		free(note);
+		sn->notes = s;
+	}
 }
 
 /* Append a tile from a row (id, w, h, split, state, jpeg, mask). */
@@ -121,7 +149,8 @@ snapshot_add(struct snapshot *sn, sqlite3_stmt *stmt, size_t *size,
 {
 	struct ttile	*t;
 	const void	*blob;
-	size_t		 len;
+	size_t		 len, i, stale;
+	char		*why = NULL;
 
 	if (sn->n == *size) {
 		*size = *size == 0 ? 256 : *size * 2;
@@ -151,8 +180,28 @@ snapshot_add(struct snapshot *sn, sqlite3_stmt *stmt, size_t *size,
 		t->mask = xmalloc((size_t)t->w * t->h);
 		if (mask_unpack(sqlite3_column_blob(stmt, 6),
 		    sqlite3_column_bytes(stmt, 6), t->mask,
-		    (size_t)t->w * t->h, cause) != 0)
-			return (-1);
+		    (size_t)t->w * t->h, &why) != 0) {
+			/* One unreadable label must not block training. */
+			snapshot_note(sn, "tile %lld: label unreadable (%s), "
+			    "skipped", (long long)t->id, why);
+			free(why);
+			free(t->mask);
+			t->mask = NULL;
+			return (0);
+		}
+		stale = 0;
+		for (i = 0; i < (size_t)t->w * t->h; i++) {
+			if (t->mask[i] != MASK_VOID &&
+			    t->mask[i] >= sn->classes) {
+				t->mask[i] = MASK_VOID;
+				stale++;
+			}
+		}
+		if (stale > 0) {
+			snapshot_note(sn, "tile %lld: %zu pixels of classes "
+			    "that no longer exist, ignored", (long long)t->id,
+			    stale);
+		}
 	}
 	return (0);
 }
@@ -369,7 +418,9 @@ run_progress(struct run *r, const char *phase, double share, double part,
 		return (job_cancelled(r->st, r->job->id, NULL) == 1);
 	r->last = now;
 	fraction = r->base + share * part;
-	if (fraction > 0.01)
+	if (r->eta >= 0)
+		eta = r->eta;
+	else if (fraction > 0.01)
 		eta = (now - r->start) * (1 - fraction) / fraction;
 	rc = job_progress(r->st, r->job->id, phase, epoch, loss, fraction,
 	    eta, &cause);
@@ -504,8 +555,8 @@ train_loop(struct run *r, const struct snapshot *sn,
 	struct cursor	 cl, cu;
 	size_t		 npix = (size_t)sn->tile * sn->tile;
 	uint8_t		*rgb_l, *mask_l, *rgb_u;
-	int		 step, total = p->steps, nu, rc = -1;
-	double		 t0 = now_seconds(), loss_avg = NAN;
+	int		 step, total = p->steps, nu, rc = -1, fixed;
+	double		 t0 = now_seconds(), loss_avg = NAN, per;
 
 	adam.beta1 = 0.9f;
 	adam.beta2 = 0.999f;
@@ -542,11 +593,24 @@ train_loop(struct run *r, const struct snapshot *sn,
 		}
 		loss_avg = isnan(loss_avg) ? nl.sup + nl.cons :
 		    0.9 * loss_avg + 0.1 * (nl.sup + nl.cons);
-		if (total == 0 && step + 1 == TRAIN_TIMED_STEPS)
+		fixed = total == 0 && step + 1 == TRAIN_TIMED_STEPS;
+		if (fixed)
 			total = train_budget(p, step + 1, r->start, t0,
 			    now_seconds(), sn->n + sn->nval);
+		/*
+		 * The ETA from the steps left at the measured step time,
+		 * plus the inference of every tile as train_budget counts
+		 * it: the share of the job done so far says little while
+		 * the load and the first steps dominate it.
+		 */
+		if (total != 0 && step + 1 >= TRAIN_TIMED_STEPS) {
+			per = (now_seconds() - t0) / (step + 1);
+			r->eta = (total - step - 1) * per +
+			    (sn->n + sn->nval) * per / 8;
+		}
 		if (run_progress(r, "train", FRAC_TRAIN, total == 0 ? 0 :
-		    (step + 1.0) / total, cl.pass, loss_avg, step == 0) == 1) {
+		    (step + 1.0) / total, cl.pass, loss_avg, step == 0 ||
+		    fixed) == 1) {
 			rc = 1;
 			goto out;
 		}
@@ -555,6 +619,7 @@ train_loop(struct run *r, const struct snapshot *sn,
 	rc = 0;
 
 out:
+	r->eta = -1;
 	*last_loss = loss_avg;
 	free(cl.order);
 	free(cu.order);
@@ -701,6 +766,11 @@ predict_tile(const struct snapshot *sn, const struct ttile *t,
 			}
 		}
 	}
+	if (!isfinite(dis) || !isfinite(ent)) {
+		return (set_cause(cause, "tile %lld: the model predicts "
+		    "non-finite scores (disagreement %g, entropy %g)",
+		    (long long)t->id, (double)dis, ent));
+	}
 	pr->tile_id = t->id;
 	pr->score = dis;
 	pr->entropy = ent / ((double)w * h);
@@ -832,9 +902,10 @@ net_from_blob(const unsigned char *blob, size_t len, int64_t model_id,
     char **cause)
 {
 	const char	*tmpdir = getenv("TMPDIR");
-	char		*tmpl, *path;
+	char		*tmpl, *path, *why = NULL;
 	struct net	*net = NULL;
 	FILE		*f;
+	size_t		 plen;
 
 	xasprintf(&tmpl, "%s/s4lab-XXXXXX", tmpdir != NULL &&
 	    *tmpdir != '\0' ? tmpdir : "/tmp");
@@ -847,10 +918,17 @@ net_from_blob(const unsigned char *blob, size_t len, int64_t model_id,
 	if ((f = fopen(path, "wb")) == NULL ||
 	    fwrite(blob, 1, len, f) != len || fclose(f) != 0) {
 		set_cause(cause, "%s: %s", path, strerror(errno));
-	} else if (net_load(&net, path, cause) != 0) {
-		free(*cause);
-		xasprintf(cause, "model %lld: weights refused",
-		    (long long)model_id);
+	} else if (net_load(&net, path, &why) != 0) {
+		/* The temporary file's name means nothing to the reader. */
+		plen = strlen(path);
+		if (strncmp(why, path, plen) == 0 &&
+		    strncmp(why + plen, ": ", 2) == 0)
+			set_cause(cause, "model %lld: weights refused: %s",
+			    (long long)model_id, why + plen + 2);
+		else
+			set_cause(cause, "model %lld: weights refused: %s",
+			    (long long)model_id, why);
+		free(why);
 		net = NULL;
 	}
 	unlink(path);
@@ -900,9 +978,10 @@ metric(const char *metrics, const char *key)
 
 /* The job's closing message: the model and its metrics. */
 static char *
-train_summary(int64_t model_id, const char *metrics, size_t ntiles)
+train_summary(int64_t model_id, const char *metrics, size_t ntiles,
+    const char *notes)
 {
-	char	*msg;
+	char	*msg, *s;
 	double	 miou = metric(metrics, "miou");
 	double	 acc = metric(metrics, "pixel_accuracy");
 
@@ -914,11 +993,35 @@ train_summary(int64_t model_id, const char *metrics, size_t ntiles)
 		    "%zu tiles predicted", (long long)model_id, miou, acc,
 		    ntiles);
 	}
+	if (notes != NULL) {
+		xasprintf(&s, "%s; warning: %s", msg, notes);
+		free(msg);
+		msg = s;
+	}
 	return (msg);
 }
 
+/*
+ * Is the job cancelled?  Read inside the store transaction: a cancel
+ * asked before it began is seen; one asked after waits for the commit
+ * (BEGIN IMMEDIATE) and finds the job ended.  -1 with a cause on error.
+ */
+static int
+store_cancelled(struct run *r, char **cause)
+{
+	int	c;
+
+	if ((c = job_cancelled(r->st, r->job->id, cause)) != 0)
+		store_rollback(r->st);
+	if (c == 1)
+		log_debug(LOG_TRAIN, "job %lld: cancelled before its store",
+		    (long long)r->job->id);
+	return (c);
+}
+
 /* Insert the model, its predictions and the job's end in one
- * transaction.  Returns the model id, or -1. */
+ * transaction.  Returns the model id, 0 if the job was cancelled (and
+ * nothing stored), or -1. */
 static int64_t
 train_store(struct run *r, const char *config, const unsigned char *blob,
     size_t len, const char *metrics, const struct pred *pr, size_t n,
@@ -932,6 +1035,12 @@ train_store(struct run *r, const char *config, const unsigned char *blob,
 
 	if (store_begin(st, cause) != 0)
 		return (-1);
+	switch (store_cancelled(r, cause)) {
+	case 1:
+		return (0);
+	case -1:
+		return (-1);
+	}
 	if (sqlite3_prepare_v2(db, "INSERT INTO models (created, job_id, "
 	    "config, weights, metrics) VALUES (?, ?, ?, ?, ?)", -1, &stmt,
 	    NULL) != SQLITE_OK) {
@@ -955,7 +1064,7 @@ train_store(struct run *r, const char *config, const unsigned char *blob,
 
 	if (preds_store(st, model_id, pr, n, cause) != 0)
 		goto fail;
-	msg = train_summary(model_id, metrics, n);
+	msg = train_summary(model_id, metrics, n, r->notes);
 	if (job_finish(st, r->job->id, model_id, msg, cause) != 0) {
 		free(msg);
 		goto fail;
@@ -1023,6 +1132,7 @@ train_job(struct store *st, struct job *job, char **cause)
 	int64_t			 model_id;
 
 	memset(&r, 0, sizeof r);
+	r.eta = -1;
 	r.st = st;
 	r.job = job;
 	r.start = now_seconds();
@@ -1032,9 +1142,11 @@ train_job(struct store *st, struct job *job, char **cause)
 	run_progress(&r, "load", 0, 0, -1, NAN, 1);
 	if (snapshot_read(st, 1, &sn, cause) != 0)
 		return (-1);
+	r.notes = sn.notes;
 	if (sn.nlab == 0) {
-		set_cause(cause, "%s: no labelled tile in the train split",
-		    store_path(st));
+		set_cause(cause, "%s: no labelled tile in the train split%s%s",
+		    store_path(st), sn.notes != NULL ? "; " : "",
+		    sn.notes != NULL ? sn.notes : "");
 		goto out;
 	}
 	log_debug(LOG_TRAIN, "job %lld: %zu labelled, %zu unlabelled, %zu "
@@ -1057,7 +1169,8 @@ train_job(struct store *st, struct job *job, char **cause)
 		goto out;
 	log_debug(LOG_TRAIN, "job %lld: %zu tiles predicted in %.1f s",
 	    (long long)job->id, sn.n, now_seconds() - t);
-	run_progress(&r, "store", 0, 0, -1, loss, 1);
+	if ((rc = run_progress(&r, "store", 0, 0, -1, loss, 1)) != 0)
+		goto out;
 
 	rc = -1;
 	if (net_to_blob(net, &blob, &len, cause) != 0)
@@ -1067,6 +1180,10 @@ train_job(struct store *st, struct job *job, char **cause)
 	    cause);
 	if (model_id < 0)
 		goto out;
+	if (model_id == 0) {
+		rc = 1;
+		goto out;
+	}
 	job->model_id = model_id;
 	rc = 0;
 
@@ -1083,7 +1200,7 @@ out:
 }
 
 /* Store a predict job's predictions and end it, in one transaction;
- * refuses if a newer model landed meanwhile. */
+ * refuses if a newer model landed meanwhile.  1 if cancelled. */
 static int
 predict_store(struct run *r, int64_t model_id, const struct pred *pr,
     size_t n, char **cause)
@@ -1094,6 +1211,12 @@ predict_store(struct run *r, int64_t model_id, const struct pred *pr,
 
 	if (store_begin(st, cause) != 0)
 		return (-1);
+	switch (store_cancelled(r, cause)) {
+	case 1:
+		return (1);
+	case -1:
+		return (-1);
+	}
 	if (model_newest(st) != model_id) {
 		set_cause(cause, "model %lld was replaced by a newer one "
 		    "while predicting", (long long)model_id);
@@ -1128,6 +1251,7 @@ predict_job(struct store *st, struct job *job, char **cause)
 	int		 rc = -1;
 
 	memset(&r, 0, sizeof r);
+	r.eta = -1;
 	r.st = st;
 	r.job = job;
 	r.start = now_seconds();

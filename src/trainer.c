@@ -72,7 +72,7 @@ trainer_say(FILE *f, const char *fmt, ...)
 int
 trainer_run(struct store *st, int once, FILE *f, char **cause)
 {
-	struct job	 job;
+	struct job	 job, done;
 	char		*cause2 = NULL;
 	int		 n, rc, failed = 0;
 
@@ -82,6 +82,8 @@ trainer_run(struct store *st, int once, FILE *f, char **cause)
 		trainer_say(f, "marked %d dead job%s failed", n,
 		    n == 1 ? "" : "s");
 	for (;;) {
+		if (job_interrupted() != 0)
+			break;
 		if ((rc = job_claim(st, 0, &job, cause)) < 0)
 			return (-1);
 		if (rc == 0)
@@ -89,9 +91,16 @@ trainer_run(struct store *st, int once, FILE *f, char **cause)
 		trainer_say(f, "job %lld (%s %s) started", (long long)job.id,
 		    job.kind, job.params);
 		rc = trainer_run_job(st, &job, &cause2);
-		if (rc == 0) {
+		if (rc == 0 && job_get(st, job.id, &done, NULL) == 0) {
+			trainer_say(f, "job %lld done: %s", (long long)job.id,
+			    done.message);
+			job_clear(&done);
+		} else if (rc == 0) {
 			trainer_say(f, "job %lld done: model %lld",
 			    (long long)job.id, (long long)job.model_id);
+		} else if (rc == 1 && job_interrupted() != 0) {
+			trainer_say(f, "job %lld cancelled: interrupted by "
+			    "signal %d", (long long)job.id, job_interrupted());
 		} else if (rc == 1) {
 			trainer_say(f, "job %lld cancelled", (long long)job.id);
 		} else {

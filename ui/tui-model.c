@@ -28,6 +28,8 @@ tui_model_pred(struct tui *tui, uint8_t *pred)
 	if (r < 0) {
 		log_debug(LOG_UI, "prediction of tile %lld: %s",
 		    (long long)t->id, cause);
+		tui_message(tui, 1, "the prediction of tile %lld is "
+		    "unreadable: %s", (long long)t->id, cause);
 		free(cause);
 		return (0);
 	}

@@ -115,4 +115,46 @@ until grep -q 'job 5 done' "$P.trainer.log" 2>/dev/null; do
 	i=$((i + 1)); [ $i -gt 50 ] && fail "no log next to the project"
 	sleep 0.1
 done
+
+# 6. SIGINT on train --wait, SIGTERM on a foreground trainer: the job
+# ends cancelled ("interrupted"), nothing is stored, the status says so.
+P=$T/sig.s4lab
+"$MK" new "$P" 32 4 1 4 || fail "mkproject"
+"$S4LAB" train --wait $LONG "$P" >/dev/null 2>"$T/sig-int.log" &
+TP=$!; PIDS="$PIDS $TP"
+wait_for "SELECT phase FROM jobs WHERE id = 1" 30 train ||
+    fail "train --wait never trained"
+kill -INT $TP
+wait $TP; st=$?
+[ $st = 130 ] || fail "train --wait exited $st on SIGINT"
+grep -q interrupted "$T/sig-int.log" || fail "no message on SIGINT"
+[ "$(q 'SELECT state FROM jobs WHERE id = 1')" = cancelled ] ||
+    fail "interrupted job left $(q 'SELECT state FROM jobs WHERE id = 1')"
+q 'SELECT message FROM jobs WHERE id = 1' | grep -q interrupted ||
+    fail "no reason for the interrupted job"
+"$S4LAB" train $LONG "$P" >/dev/null
+"$S4LAB" trainer "$P" 2>"$T/sig-term.log" &
+TP=$!; PIDS="$PIDS $TP"
+wait_for "SELECT phase FROM jobs WHERE id = 2" 30 train ||
+    fail "trainer never trained"
+kill -TERM $TP
+wait $TP; st=$?
+[ $st = 143 ] || fail "trainer exited $st on SIGTERM"
+[ "$(q 'SELECT state FROM jobs WHERE id = 2')" = cancelled ] ||
+    fail "terminated job left $(q 'SELECT state FROM jobs WHERE id = 2')"
+[ "$(q 'SELECT count(*) FROM models')" = 0 ] || fail "a model was stored"
+# 7. train options: ranges checked at the command line, each key once.
+P=$T/opts.s4lab
+"$MK" new "$P" 32 2 0 1 || fail "mkproject"
+for o in "-s -1" "-s 1e8" "-s 1.5" "-W 0" "-W 513" "-t 257" "-t -1" \
+    "-m 0" "-S -1" "-s x"; do
+	"$S4LAB" train $o "$P" >/dev/null 2>&1
+	st=$?; [ $st = 2 ] || fail "train $o exited $st, not 2"
+done
+[ "$(q 'SELECT count(*) FROM jobs')" = 0 ] || fail "a bad option queued"
+"$S4LAB" train -s 5 -s 7 -W 4 -W 8 -u -u -s 0 "$P" >/dev/null ||
+    fail "train with repeated options"
+[ "$(q 'SELECT params FROM jobs')" = \
+    '{"steps":0,"width":8,"supervised_only":1}' ] ||
+    fail "params: $(q 'SELECT params FROM jobs')"
 exit 0

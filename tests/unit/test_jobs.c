@@ -252,6 +252,40 @@ current_job_prefers_running(void **state)
 }
 
 static void
+current_job_is_never_a_dead_one(void **state)
+{
+	struct store	*st = project(1, 0, 0, NULL);
+	struct job	 job;
+	char		*cause = NULL, *sql;
+	int64_t		 a;
+
+	a = job_queue(st, "train", NULL, &cause);
+	assert_int_equal(job_claim(st, 0, &job, &cause), 1);
+	job_clear(&job);
+	/* Its trainer died: the job is reaped, not current. */
+	xasprintf(&sql, "UPDATE jobs SET pid = %d WHERE id = %lld",
+	    (int)dead_pid(), (long long)a);
+	exec_sql(st, sql);
+	free(sql);
+	assert_int_equal(job_current(st, &job, &cause), 0);
+	assert_int_equal(job_get(st, a, &job, &cause), 0);
+	assert_int_equal(job.state, JOB_FAILED);
+	job_clear(&job);
+	/* A stale heartbeat on another host is as dead. */
+	a = job_queue(st, "train", NULL, &cause);
+	assert_int_equal(job_claim(st, 0, &job, &cause), 1);
+	job_clear(&job);
+	exec_sql(st, "UPDATE jobs SET host = 'elsewhere', "
+	    "heartbeat = heartbeat - 1000 WHERE state = 'running'");
+	assert_int_equal(job_current(st, &job, &cause), 0);
+	/* The demo's first retrain is then queued again. */
+	synth_label(st, 1, 1);
+	exec_sql(st, "UPDATE tiles SET split = 0");
+	assert_int_equal(trainer_first_retrain(st, "/bin/true", &cause), 1);
+	store_close(st);
+}
+
+static void
 params_read_numbers_and_refuse_garbage(void **state)
 {
 	struct job	 job;
@@ -496,6 +530,202 @@ cancelled_train_job_stores_nothing(void **state)
 	store_close(st);
 }
 
+/* Replace model 1's weights blob with len bytes of blob. */
+static void
+set_weights(struct store *st, const unsigned char *blob, size_t len)
+{
+	sqlite3_stmt	*stmt;
+
+	assert_int_equal(sqlite3_prepare_v2(store_db(st), "UPDATE models SET "
+	    "weights = ? WHERE id = 1", -1, &stmt, NULL), SQLITE_OK);
+	sqlite3_bind_blob(stmt, 1, blob, len, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_DONE);
+	sqlite3_finalize(stmt);
+}
+
+/* Run a predict job that must fail; its message. */
+static char *
+predict_fails(struct store *st)
+{
+	struct job	 job;
+	char		*cause = NULL, *msg;
+	int64_t		 id;
+
+	id = job_queue(st, "predict", NULL, &cause);
+	assert_int_equal(run_one(st, id, &job), -1);
+	job_clear(&job);
+	assert_int_equal(job_get(st, id, &job, &cause), 0);
+	assert_int_equal(job.state, JOB_FAILED);
+	msg = xstrdup(job.message);
+	job_clear(&job);
+	return (msg);
+}
+
+static void
+refused_weights_say_why(void **state)
+{
+	struct store	*st = project(2, 0, 2, NULL);
+	struct job	 job;
+	unsigned char	*blob, *bad;
+	size_t		 len, hdr;
+	char		*cause = NULL, *msg;
+	float		 nan = NAN;
+
+	job_queue(st, "train", TINY, &cause);
+	assert_int_equal(run_one(st, 0, &job), 0);
+	job_clear(&job);
+	assert_int_equal(model_weights(st, 1, &blob, &len, &cause), 0);
+
+	/* Truncated: the fault is named, not just "refused". */
+	set_weights(st, blob, len / 2);
+	msg = predict_fails(st);
+	print_message("%s\n", msg);
+	assert_non_null(strstr(msg, "model 1: weights refused: "));
+	assert_true(strlen(strstr(msg, "refused: ")) > 12);
+	assert_null(strstr(msg, "s4lab-"));
+	free(msg);
+
+	/* A NaN in the first tensor's data. */
+	hdr = 0;
+	memcpy(&hdr, blob, 8);
+	bad = xmalloc(len);
+	memcpy(bad, blob, len);
+	memcpy(bad + 8 + hdr, &nan, sizeof nan);
+	set_weights(st, bad, len);
+	msg = predict_fails(st);
+	print_message("%s\n", msg);
+	assert_non_null(strstr(msg, "model 1: weights refused: "));
+	assert_non_null(strstr(msg, "non-finite"));
+	free(msg);
+	assert_int_equal(query_int(st, "SELECT count(*) FROM predictions "
+	    "WHERE score IS NULL"), 0);
+	free(bad);
+	free(blob);
+	store_close(st);
+}
+
+/* Set every revision of a tile's label to len bytes of blob. */
+static void
+set_label_blob(struct store *st, int64_t tile, const void *blob, size_t len)
+{
+	sqlite3_stmt	*stmt;
+
+	assert_int_equal(sqlite3_prepare_v2(store_db(st), "UPDATE labels SET "
+	    "mask = ? WHERE tile_id = ?", -1, &stmt, NULL), SQLITE_OK);
+	sqlite3_bind_blob(stmt, 1, blob, len, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, tile);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_DONE);
+	sqlite3_finalize(stmt);
+}
+
+static void
+bad_labels_are_skipped_and_named(void **state)
+{
+	struct store	*st = project(3, 0, 2, NULL);
+	struct job	 job;
+	uint8_t		 mask[32 * 32];
+	unsigned char	*packed;
+	size_t		 plen;
+	char		*cause = NULL;
+	int64_t		 id;
+
+	assert_int_equal(query_int(st, "SELECT count(*) FROM labels "
+	    "WHERE tile_id IN (1, 2)"), 2);
+	/* Tile 1's label is garbage, tile 2's uses a class that is gone. */
+	set_label_blob(st, 1, "junk", 4);
+	memset(mask, 1, sizeof mask);
+	memset(mask, 200, 100);
+	assert_int_equal(mask_pack(mask, sizeof mask, &packed, &plen), 0);
+	set_label_blob(st, 2, packed, plen);
+	free(packed);
+	id = job_queue(st, "train", TINY, &cause);
+	assert_int_equal(run_one(st, id, &job), 0);
+	job_clear(&job);
+	assert_int_equal(job_get(st, id, &job, &cause), 0);
+	print_message("%s\n", job.message);
+	assert_int_equal(job.state, JOB_DONE);
+	assert_non_null(strstr(job.message, "tile 1: label unreadable"));
+	assert_non_null(strstr(job.message, "tile 2: 100 pixels of classes "
+	    "that no longer exist"));
+	job_clear(&job);
+	assert_int_equal(query_int(st, "SELECT json_extract(config, "
+	    "'$.labelled') FROM models"), 2);
+	store_close(st);
+}
+
+static struct store	*hook_st;
+static double		 eta_at, eta_said;
+
+/* A progress hook that keeps the first ETA once the steps are fixed. */
+static void
+first_budget_eta(const char *phase, double fraction, double eta)
+{
+	if (eta_said < 0 && phase != NULL && strcmp(phase, "train") == 0 &&
+	    fraction > 0.02 && eta >= 0) {
+		eta_said = eta;
+		eta_at = now_seconds();
+	}
+}
+
+static void
+budget_eta_comes_from_the_steps_left(void **state)
+{
+	struct store	*st = project(2, 0, 2, NULL);
+	struct job	 job;
+	char		*cause = NULL;
+	double		 left;
+	int64_t		 id;
+
+	/* A 3-second budget: the steps are fixed after the fifth. */
+	eta_said = -1;
+	job_set_hook(first_budget_eta);
+	id = job_queue(st, "train", "{\"minutes\":0.05,\"width\":4,"
+	    "\"depth\":2,\"aux\":2,\"threads\":1,\"seed\":7,"
+	    "\"max_steps\":1e7}", &cause);
+	assert_int_equal(run_one(st, id, &job), 0);
+	job_set_hook(NULL);
+	job_clear(&job);
+	left = now_seconds() - eta_at;
+	print_message("ETA said %.2f s, took %.2f s\n", eta_said, left);
+	assert_true(eta_said >= 0);
+	/* Said early (at the fifth step), and close to the truth. */
+	assert_true(left > 1.5);
+	assert_true(eta_said < 3 * left && left < 3 * eta_said);
+	store_close(st);
+}
+
+/* A progress hook that asks for cancellation when the store begins. */
+static void
+cancel_at_store(const char *phase, double fraction, double eta)
+{
+	if (phase != NULL && strcmp(phase, "store") == 0)
+		exec_sql(hook_st, "UPDATE jobs SET cancel = 1");
+}
+
+static void
+cancel_during_store_stores_nothing(void **state)
+{
+	struct store	*st = project(2, 0, 2, NULL);
+	struct job	 job;
+	char		*cause = NULL;
+	int64_t		 id;
+
+	hook_st = st;
+	job_set_hook(cancel_at_store);
+	id = job_queue(st, "train", TINY, &cause);
+	assert_int_equal(job_claim(st, id, &job, &cause), 1);
+	assert_int_equal(trainer_run_job(st, &job, &cause), 1);
+	job_set_hook(NULL);
+	job_clear(&job);
+	assert_int_equal(job_get(st, id, &job, &cause), 0);
+	assert_int_equal(job.state, JOB_CANCELLED);
+	job_clear(&job);
+	assert_int_equal(model_newest(st), 0);
+	assert_int_equal(query_int(st, "SELECT count(*) FROM predictions"),
+	    0);
+	store_close(st);
+}
+
 static void
 first_retrain_is_queued_once(void **state)
 {
@@ -553,6 +783,7 @@ main(void)
 		cmocka_unit_test(cancel_of_running_job_sets_the_flag),
 		cmocka_unit_test(reap_fails_jobs_of_dead_trainers),
 		cmocka_unit_test(current_job_prefers_running),
+		cmocka_unit_test(current_job_is_never_a_dead_one),
 		cmocka_unit_test(params_read_numbers_and_refuse_garbage),
 		cmocka_unit_test(queue_interleaves_scenes_nearly_as_high),
 		cmocka_unit_test(queue_keeps_far_better_scene_first),
@@ -560,6 +791,10 @@ main(void)
 		cmocka_unit_test(train_is_deterministic_for_a_seed),
 		cmocka_unit_test(train_without_labels_fails_cleanly),
 		cmocka_unit_test(cancelled_train_job_stores_nothing),
+		cmocka_unit_test(cancel_during_store_stores_nothing),
+		cmocka_unit_test(refused_weights_say_why),
+		cmocka_unit_test(budget_eta_comes_from_the_steps_left),
+		cmocka_unit_test(bad_labels_are_skipped_and_named),
 		cmocka_unit_test(first_retrain_is_queued_once),
 	};
 
