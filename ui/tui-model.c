@@ -25,6 +25,7 @@ tui_model_pred(struct tui *tui, uint8_t *pred)
 
 	r = model_prediction(tui->st, t->id, pred, (size_t)t->w * t->h, NULL,
 	    NULL, &cause);
+	tui->pred_broken = (r < 0);
 	if (r < 0) {
 		log_debug(LOG_UI, "prediction of tile %lld: %s",
 		    (long long)t->id, cause);

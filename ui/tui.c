@@ -632,6 +632,11 @@ tui_accept(struct tui *tui)
 
 	if (!tui_paintable(tui))
 		return;
+	if (tui->pred == NULL && tui->pred_broken) {
+		tui_message(tui, 1, "the prediction of tile %lld is "
+		    "unreadable (t queues a retrain)", (long long)tui->t.id);
+		return;
+	}
 	if (tui->pred == NULL) {
 		tui_message(tui, 1, "no prediction for this tile yet "
 		    "(t queues a retrain)");
