@@ -240,8 +240,9 @@ cd_avx2_hsum(__m256 v)
 
 /*
  * Which kernels this CPU runs, asked once: CONV_ISA_AVX512,
- * CONV_ISA_AVX2 or CONV_ISA_NONE (then conv.c's).  S4LAB_CONV=avx2 or S4LAB_CONV=ref in the environment
- * asks for less, to test or measure the others.
+ * CONV_ISA_AVX2 or CONV_ISA_NONE (then conv.c's).  S4LAB_CONV=avx2 or
+ * S4LAB_CONV=ref in the environment asks for less, to test or measure the
+ * others.
  */
 static int	cd_chosen = -1;
 

@@ -22,7 +22,8 @@ static const char *cmd_label_options[] = {
 
 const struct cmd_entry cmd_label_entry = {
 	"label", "[--user NAME] [--graphics auto|sixel|blocks] [--tile ID] "
-	"[--no-trainer] PROJECT", "paint labels on the tiles of a project in the terminal",
+	"[--no-trainer] PROJECT",
+	"paint labels on the tiles of a project in the terminal",
 	cmd_label_options, cmd_label_exec
 };
 

@@ -224,8 +224,8 @@ cmd_train_exec(int argc, char **argv)
 			}
 			if (v < train_opts[i].min || v > train_opts[i].max ||
 			    (ch != 'm' && v != floor(v))) {
-				fprintf(stderr, "%s: --%s must be %s in %g..%g, "
-				    "not %s\n", cmd_prefix, train_opts[i].name,
+				fprintf(stderr, "%s: --%s must be %s in "
+				    "%g..%g, not %s\n", cmd_prefix, train_opts[i].name,
 				    ch == 'm' ? "a number" : "a whole number",
 				    train_opts[i].min, train_opts[i].max,
 				    optarg);

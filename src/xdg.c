@@ -50,7 +50,8 @@ xdg_data_dir(char **cause)
 		xasprintf(&dir, "%s/%s", base, S4LAB_NAME);
 	else {
 		if ((home = getenv("HOME")) == NULL || *home == '\0') {
-			set_cause(cause, "neither XDG_DATA_HOME nor HOME is set");
+			set_cause(cause,
+			    "neither XDG_DATA_HOME nor HOME is set");
 			return (NULL);
 		}
 		xasprintf(&dir, "%s/.local/share/%s", home, S4LAB_NAME);

@@ -115,7 +115,7 @@ struct tui {
 	uint8_t			*snap;			/* before the change */
 	uint8_t			*base;			/* as last stored */
 	uint8_t			*pred;			/* NULL: none */
-	int			 pred_broken;		/* stored but unreadable */
+	int			 pred_broken;		/* unreadable */
 	size_t			 counts[256];
 	struct tools_undo	*undo;
 

@@ -1053,7 +1053,8 @@ tui_mouse_panel(struct tui *tui, const struct tui_mouse *m)
 		if (row - l->class_row < tui->cl.n) {
 			tui->cls = row - l->class_row;
 			tui->eraser = 0;
-			tui_message(tui, 0, "class %s", tui_draw_class_name(tui, tui->cls));
+			tui_message(tui, 0, "class %s",
+			    tui_draw_class_name(tui, tui->cls));
 		} else {
 			tui->eraser = 1;
 			tui_message(tui, 0, "eraser on");
