@@ -14,7 +14,8 @@
  * objects with a "color", or of colour strings.  A bare array of class
  * objects is read as the "classes" array.
  *
- * Classes without a key get the first free one of 0-9 then a-z.
+ * Classes without a key get the first free digit; those past the tenth
+ * have none (the labelling screen chooses them with c and Tab).
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -24,7 +25,8 @@
 #include "s4lab.h"
 
 /* Keys handed out in order to classes that have none. */
-static const char classes_keys[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+/* Letters are the labelling screen's commands, so class keys are digits. */
+static const char classes_keys[] = "0123456789";
 
 /* Largest classes file read. */
 #define CLASSES_MAX_FILE	(1024 * 1024)
@@ -171,11 +173,11 @@ classes_bad_name(const char *name)
 	return (NULL);
 }
 
-/* Check a key: one printable ASCII character, not a space. */
+/* Check a key: one digit (every letter is a command in `label`). */
 static int
 classes_bad_key(const char *key)
 {
-	return (strlen(key) != 1 || !isgraph((unsigned char)key[0]));
+	return (strlen(key) != 1 || !isdigit((unsigned char)key[0]));
 }
 
 /*
@@ -242,8 +244,8 @@ classes_add(struct classes *cl, const char *name, const uint8_t *rgb,
 	if ((bad = classes_bad_name(name)) != NULL)
 		return (set_cause(why, "%s", bad));
 	if (key != NULL && classes_bad_key(key))
-		return (set_cause(why, "key \"%s\" is not one printable "
-		    "character", key));
+		return (set_cause(why, "key \"%s\" is not one digit (letters "
+		    "are commands of the labelling screen)", key));
 	memset(&cd, 0, sizeof cd);
 	snprintf(cd.name, sizeof cd.name, "%s", name);
 	memcpy(cd.rgb, rgb, 3);

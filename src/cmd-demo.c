@@ -32,7 +32,8 @@ static const char *cmd_demo_options[] = {
 };
 
 const struct cmd_entry cmd_demo_entry = {
-	"demo", "[--fresh] [--graphics MODE] [--project FILE] [--user NAME]",
+	"demo", "[--fresh] [--graphics MODE] [--project FILE] [--user NAME] "
+	    "[--no-ui]",
 	"open the labelling screen on a project made from the samples",
 	cmd_demo_options, cmd_demo_exec
 };

@@ -403,10 +403,16 @@ import_mask_path(const char *masks, const struct import_item *it)
 	struct stat	 sb;
 	const char	*base;
 	char		*stem, *try;
+	size_t		 len;
 
 	stem = import_stem(it->path);
+	/* "masks/" and "masks" give the same paths in messages. */
+	len = strlen(masks);
+	while (len > 1 && masks[len - 1] == '/')
+		len--;
 	if (it->rootlen != 0) {
-		xasprintf(&try, "%s/%s.png", masks, stem + it->rootlen);
+		xasprintf(&try, "%.*s/%s.png", (int)len, masks,
+		    stem + it->rootlen);
 		if (stat(try, &sb) == 0 && S_ISREG(sb.st_mode)) {
 			free(stem);
 			return (try);
@@ -415,7 +421,7 @@ import_mask_path(const char *masks, const struct import_item *it)
 	}
 	base = strrchr(stem, '/');
 	base = base == NULL ? stem : base + 1;
-	xasprintf(&try, "%s/%s.png", masks, base);
+	xasprintf(&try, "%.*s/%s.png", (int)len, masks, base);
 	free(stem);
 	if (stat(try, &sb) == 0 && S_ISREG(sb.st_mode))
 		return (try);

@@ -44,7 +44,8 @@ cmd_usage(const struct cmd_entry *ce, FILE *f)
 {
 	const char	**o;
 
-	fprintf(f, "usage: %s %s %s\n", S4LAB_NAME, ce->name, ce->usage);
+	fprintf(f, "usage: %s %s%s%s\n", S4LAB_NAME, ce->name,
+	    *ce->usage != '\0' ? " " : "", ce->usage);
 	fprintf(f, "%s\n", ce->summary);
 	for (o = ce->options; *o != NULL; o++)
 		fprintf(f, "  %s\n", *o);
