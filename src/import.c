@@ -459,9 +459,16 @@ import_scene_mask(struct import_scene *sc, const char *mask_path,
     const struct classes *cl, uint64_t max_pixels, char **cause)
 {
 	int	 w, h;
-	char	*why = NULL;
+	char	*why = NULL, *note = NULL;
 
-	sc->mask = mask_read(mask_path, cl, max_pixels, &w, &h, &why);
+	sc->mask = mask_read_noted(mask_path, cl, max_pixels, &w, &h, &note,
+	    &why);
+	if (note != NULL) {
+		/* Said once the scene is stored, with its other warnings. */
+		sc->warning = xreallocarray(sc->warning, sc->nwarning + 1,
+		    sizeof *sc->warning);
+		sc->warning[sc->nwarning++] = note;
+	}
 	if (sc->mask == NULL) {
 		set_cause(cause, "%s: its mask is refused: %s", sc->path,
 		    why);

@@ -364,7 +364,7 @@ mask_map_rgb(const char *name, const struct mask_raw *mr,
 /* Map a palette mask: by index or by colour, as the file comment says. */
 static int
 mask_map_paletted(const char *name, const struct mask_raw *mr,
-    const struct classes *cl, uint8_t *mask, char **cause)
+    const struct classes *cl, uint8_t *mask, char **note, char **cause)
 {
 	char	*cause2 = NULL;
 
@@ -378,6 +378,11 @@ mask_map_paletted(const char *name, const struct mask_raw *mr,
 	if (mask_map_index(name, mr, cl, mask, &cause2) == 0) {
 		log_debug(LOG_IMPORT, "%s: palette colours are no class "
 		    "colours, read by index", name);
+		if (note != NULL) {
+			xasprintf(note, "%s: its palette's colours are not "
+			    "the classes' colours, so its values were read as "
+			    "class indices", name);
+		}
 		free(*cause);
 		*cause = NULL;
 		return (0);
@@ -388,12 +393,14 @@ mask_map_paletted(const char *name, const struct mask_raw *mr,
 
 /*
  * Decode a mask PNG (the contents of the file called name) into a
- * malloc'd array of w * h class indices (MASK_VOID: not labelled).
+ * malloc'd array of w * h class indices (MASK_VOID: not labelled).  When
+ * note is not NULL and the mask was read in a way worth telling the user
+ * (a short palette read by index), *note gets a malloc'd sentence.
  */
 uint8_t *
-mask_decode(const char *name, const void *buf, size_t len,
+mask_decode_noted(const char *name, const void *buf, size_t len,
     const struct classes *cl, uint64_t max_pixels, int *w, int *h,
-    char **cause)
+    char **note, char **cause)
 {
 	struct mask_raw	 mr;
 	uint8_t		*mask;
@@ -414,7 +421,7 @@ mask_decode(const char *name, const void *buf, size_t len,
 	mask = xmalloc((size_t)mr.w * mr.h);
 	switch (mr.ct) {
 	case PNG_COLOR_TYPE_PALETTE:
-		rc = mask_map_paletted(name, &mr, cl, mask, &why);
+		rc = mask_map_paletted(name, &mr, cl, mask, note, &why);
 		break;
 	case PNG_COLOR_TYPE_GRAY:
 		rc = mask_map_index(name, &mr, cl, mask, &why);
@@ -437,10 +444,20 @@ mask_decode(const char *name, const void *buf, size_t len,
 	return (mask);
 }
 
-/* Read a mask PNG file; see mask_decode. */
+/* Decode a mask PNG; see mask_decode_noted. */
 uint8_t *
-mask_read(const char *path, const struct classes *cl, uint64_t max_pixels,
-    int *w, int *h, char **cause)
+mask_decode(const char *name, const void *buf, size_t len,
+    const struct classes *cl, uint64_t max_pixels, int *w, int *h,
+    char **cause)
+{
+	return (mask_decode_noted(name, buf, len, cl, max_pixels, w, h, NULL,
+	    cause));
+}
+
+/* Read a mask PNG file; see mask_decode_noted. */
+uint8_t *
+mask_read_noted(const char *path, const struct classes *cl,
+    uint64_t max_pixels, int *w, int *h, char **note, char **cause)
 {
 	unsigned char	*buf;
 	uint8_t		*mask;
@@ -448,9 +465,18 @@ mask_read(const char *path, const struct classes *cl, uint64_t max_pixels,
 
 	if ((buf = read_file(path, &len, MASK_MAX_FILE, cause)) == NULL)
 		return (NULL);
-	mask = mask_decode(path, buf, len, cl, max_pixels, w, h, cause);
+	mask = mask_decode_noted(path, buf, len, cl, max_pixels, w, h, note,
+	    cause);
 	free(buf);
 	return (mask);
+}
+
+/* Read a mask PNG file without notes. */
+uint8_t *
+mask_read(const char *path, const struct classes *cl, uint64_t max_pixels,
+    int *w, int *h, char **cause)
+{
+	return (mask_read_noted(path, cl, max_pixels, w, h, NULL, cause));
 }
 
 /* ------------------------------------------------------------------ */

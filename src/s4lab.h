@@ -558,6 +558,12 @@ uint8_t		*mask_decode(const char *, const void *, size_t,
 		     const struct classes *, uint64_t, int *, int *, char **);
 uint8_t		*mask_read(const char *, const struct classes *, uint64_t,
 		     int *, int *, char **);
+/* The same, with a note (malloc'd) when a short palette was read by index. */
+uint8_t		*mask_decode_noted(const char *, const void *, size_t,
+		     const struct classes *, uint64_t, int *, int *, char **,
+		     char **);
+uint8_t		*mask_read_noted(const char *, const struct classes *,
+		     uint64_t, int *, int *, char **, char **);
 /* An 8-bit palette PNG: PLTE[i] is class i's colour, 255 not labelled. */
 int		 mask_encode_png(const uint8_t *, int, int,
 		     const struct classes *, unsigned char **, size_t *,

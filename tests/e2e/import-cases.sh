@@ -195,5 +195,18 @@ imp "$p" "$tmp/no-such-file.jpg"
 [ "$rc" -eq 1 ] || bad "missing file: exit $rc"
 says no-such-file.jpg 'No such file'
 
+# A short-palette mask whose colours are not the project's class colours
+# is read by index, and the user is told so; in the right project, not.
+scene=$top_srcdir/samples/images/tile2_image_part_002.jpg
+"$S4LAB" init "$tmp/xbd.s4lab" >/dev/null
+imp "$tmp/xbd.s4lab" --masks "$top_srcdir/samples/masks" "$scene"
+[ "$rc" -eq 0 ] || bad "palette read by index: exit $rc"
+says tile2_image_part_002.png 'read as class indices'
+"$S4LAB" init --classes "$top_srcdir/samples/classes.txt" \
+    "$tmp/dubai.s4lab" >/dev/null
+imp "$tmp/dubai.s4lab" --masks "$top_srcdir/samples/masks" "$scene"
+[ "$rc" -eq 0 ] || bad "palette read by colour: exit $rc"
+[ -s "$tmp/err" ] && bad "palette read by colour: $(cat "$tmp/err")"
+
 [ $fail -eq 0 ] || { echo "--- output of the runs:" >&2; cat "$tmp/log" >&2; }
 exit $fail
