@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -140,16 +141,11 @@ cmd_import_summary(const struct import_stats *is, const char *masks)
 static int
 cmd_import_pixels(const char *s, uint64_t *v)
 {
-	char			*end;
-	unsigned long long	 n;
+	long long	 n;
 
-	if (!isdigit((unsigned char)*s))
+	if (parse_number(s, 1, LLONG_MAX, &n) != 0)
 		return (-1);
-	errno = 0;
-	n = strtoull(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || n == 0 || *s == '-')
-		return (-1);
-	*v = n;
+	*v = (uint64_t)n;
 	return (0);
 }
 

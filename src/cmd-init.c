@@ -29,13 +29,9 @@ const struct cmd_entry cmd_init_entry = {
 static int
 cmd_init_tile_size(const char *s, int *size)
 {
-	char	*end;
-	long	 n;
+	long long	 n;
 
-	if (!isdigit((unsigned char)*s))
-		return (-1);
-	n = strtol(s, &end, 10);
-	if (*end != '\0' || n < 32 || n > 4096 || n % 16 != 0)
+	if (parse_number(s, 32, 4096, &n) != 0 || n % 16 != 0)
 		return (-1);
 	*size = (int)n;
 	return (0);

@@ -3,6 +3,7 @@
  */
 #include <ctype.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,16 +58,15 @@ cmd_jobs_exec(int argc, char **argv)
 	struct store	*st;
 	struct job	*jobs;
 	size_t		 n, i;
-	char		*cause = NULL, *end;
+	char		*cause = NULL;
 	long long	 cancel = 0;
 	int		 ch;
 
 	while ((ch = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
-			cancel = strtoll(optarg, &end, 10);
-			if (!isdigit((unsigned char)*optarg) ||
-			    *end != '\0' || cancel <= 0) {
+			if (parse_number(optarg, 1, LLONG_MAX,
+			    &cancel) != 0) {
 				fprintf(stderr, "%s: bad job id: %s\n",
 				    cmd_prefix, optarg);
 				return (EXIT_USAGE);

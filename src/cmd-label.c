@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,7 +41,7 @@ static int
 cmd_label_exec(int argc, char **argv)
 {
 	struct tui_options	 opt;
-	char			*cause = NULL, *end;
+	char			*cause = NULL;
 	long long		 id;
 	int			 ch;
 
@@ -67,10 +68,7 @@ cmd_label_exec(int argc, char **argv)
 			}
 			break;
 		case 't':
-			errno = 0;
-			id = strtoll(optarg, &end, 10);
-			if (!isdigit((unsigned char)*optarg) ||
-			    *end != '\0' || errno != 0 || id <= 0) {
+			if (parse_number(optarg, 1, LLONG_MAX, &id) != 0) {
 				fprintf(stderr, "%s: bad tile id: %s\n",
 				    cmd_prefix, optarg);
 				return (EXIT_USAGE);

@@ -3,6 +3,7 @@
  */
 #include <ctype.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,16 +45,14 @@ cmd_queue_exec(int argc, char **argv)
 	struct store		*st;
 	struct rank_entry	*e;
 	size_t			 n, i;
-	char			*cause = NULL, *end, b1[32], b2[32], b3[32];
-	long			 count = 20;
+	char			*cause = NULL, b1[32], b2[32], b3[32];
+	long long		 count = 20;
 	int			 ch, order = ORDER_DISAGREEMENT;
 
 	while ((ch = getopt_long(argc, argv, "n:b:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'n':
-			count = strtol(optarg, &end, 10);
-			if (!isdigit((unsigned char)*optarg) ||
-			    *end != '\0' || count < 0) {
+			if (parse_number(optarg, 0, INT_MAX, &count) != 0) {
 				fprintf(stderr, "%s: bad count: %s\n",
 				    cmd_prefix, optarg);
 				return (EXIT_USAGE);

@@ -86,6 +86,11 @@ double		 now_seconds(void);
 int64_t		 now_unix(void);
 /* "4290.2 megapixels" or, under 0.1 megapixel, "100 pixels"; buf. */
 const char	*pixels_text(uint64_t, char *, size_t);
+/*
+ * A command-line number: decimal digits only (no sign, no blanks), within
+ * min..max.  Returns 0 and sets *v, or -1 if s is anything else.
+ */
+int		 parse_number(const char *, long long, long long, long long *);
 /* Lower-case hex SHA-256 of a buffer into out[65]. */
 void		 sha256_hex(const void *, size_t, char *);
 

@@ -4,6 +4,7 @@
  */
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
@@ -274,4 +275,21 @@ pixels_text(uint64_t n, char *buf, size_t len)
 		snprintf(buf, len, "%ju pixel%s", (uintmax_t)n,
 		    n == 1 ? "" : "s");
 	return (buf);
+}
+
+/* Read a whole decimal number from the command line; see s4lab.h. */
+int
+parse_number(const char *s, long long min, long long max, long long *v)
+{
+	char		*end;
+	long long	 n;
+
+	if (!isdigit((unsigned char)*s))
+		return (-1);
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || n < min || n > max)
+		return (-1);
+	*v = n;
+	return (0);
 }
